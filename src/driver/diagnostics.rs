@@ -1,0 +1,218 @@
+//! Diagnostics: collected from MLIR's handler, rendered as
+//! `file:line:col: error: message` with the source line and a caret, the way
+//! `mlir-opt` prints them.
+
+use crate::ir::location::LocKind;
+use crate::ir::{self, Location};
+use mlir_sys::*;
+use std::collections::BTreeMap;
+use std::ffi::c_void;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+    Remark,
+}
+
+impl Severity {
+    fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+            Severity::Remark => "remark",
+        }
+    }
+}
+
+/// A source position: 1-based line and column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourcePos {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub pos: Option<SourcePos>,
+    pub message: String,
+    pub notes: Vec<Diagnostic>,
+}
+
+impl Diagnostic {
+    pub fn error(pos: Option<SourcePos>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Error, pos, message: message.into(), notes: Vec::new() }
+    }
+
+    /// A diagnostic at an IR location: its first file:line:col, with a
+    /// "called from" note for every caller of a call-site location, as
+    /// MLIR's source-manager handler prints them.
+    pub fn at(location: Option<Location>, message: impl Into<String>) -> Diagnostic {
+        let mut positions = location.map(source_positions).unwrap_or_default().into_iter();
+        let mut diag = Diagnostic::error(positions.next(), message);
+        diag.notes = positions
+            .map(|p| Diagnostic { severity: Severity::Note, pos: Some(p), message: "called from".into(), notes: vec![] })
+            .collect();
+        diag
+    }
+}
+
+/// The file positions of a location: the innermost callee first, then each
+/// caller outwards.
+fn source_positions(loc: Location) -> Vec<SourcePos> {
+    match loc.kind() {
+        LocKind::FileLineCol { file, line, col } => vec![SourcePos { file: file.to_string(), line, col }],
+        LocKind::Name { child, .. } => source_positions(child),
+        LocKind::CallSite { callee, caller } => {
+            let mut v = source_positions(callee);
+            v.extend(source_positions(caller));
+            v
+        }
+        LocKind::Fused(locs) => locs.into_iter().map(source_positions).find(|v| !v.is_empty()).unwrap_or_default(),
+        LocKind::Other => Vec::new(),
+    }
+}
+
+/// Longest diagnostic text kept, in lines.
+const NOTE_LINES: usize = 12;
+
+fn convert(d: MlirDiagnostic) -> Diagnostic {
+    unsafe {
+        let raw = mlirDiagnosticGetSeverity(d);
+        let severity = if raw == MlirDiagnosticSeverity_MlirDiagnosticError {
+            Severity::Error
+        } else if raw == MlirDiagnosticSeverity_MlirDiagnosticWarning {
+            Severity::Warning
+        } else if raw == MlirDiagnosticSeverity_MlirDiagnosticNote {
+            Severity::Note
+        } else {
+            Severity::Remark
+        };
+        let mut message = ir::print_to_string(|cb, ud| mlirDiagnosticPrint(d, cb, ud));
+        // MLIR attaches the whole op to some errors ("see current
+        // operation: ..."); for a module that is the entire model.
+        if message.lines().count() > NOTE_LINES {
+            let head: Vec<&str> = message.lines().take(NOTE_LINES).collect();
+            message = format!("{}\n...", head.join("\n"));
+        }
+        let location = Location(mlirDiagnosticGetLocation(d));
+        let mut diag = Diagnostic::at(Some(location), message);
+        diag.severity = severity;
+        let n = mlirDiagnosticGetNumNotes(d);
+        diag.notes.extend((0..n).map(|i| convert(mlirDiagnosticGetNote(d, i))));
+        diag
+    }
+}
+
+/// Collects every diagnostic MLIR emits in a context.
+#[derive(Clone, Default)]
+pub struct DiagnosticSink {
+    collected: Arc<Mutex<Vec<Diagnostic>>>,
+}
+
+unsafe extern "C" fn handle(d: MlirDiagnostic, user: *mut c_void) -> MlirLogicalResult {
+    // SAFETY: `user` is the `Mutex` of the sink that registered this
+    // handler; its `HandlerGuard` keeps it alive until the handler is gone.
+    let sink = unsafe { &*(user as *const Mutex<Vec<Diagnostic>>) };
+    if let Ok(mut v) = sink.lock() {
+        v.push(convert(d));
+    }
+    MlirLogicalResult { value: 1 }
+}
+
+/// Keeps a sink registered with a context; detaches it when dropped.
+pub struct HandlerGuard {
+    ctx: ir::Context,
+    id: MlirDiagnosticHandlerID,
+    _keep: Arc<Mutex<Vec<Diagnostic>>>,
+}
+
+impl Drop for HandlerGuard {
+    fn drop(&mut self) {
+        unsafe { mlirContextDetachDiagnosticHandler(self.ctx.0, self.id) }
+    }
+}
+
+impl DiagnosticSink {
+    /// Registers the sink with `ctx` until the guard is dropped (drop it
+    /// before the context).
+    #[must_use = "the handler is detached when the guard is dropped"]
+    pub fn attach(&self, ctx: ir::Context) -> HandlerGuard {
+        let ptr = Arc::as_ptr(&self.collected) as *mut c_void;
+        let id = unsafe { mlirContextAttachDiagnosticHandler(ctx.0, Some(handle), ptr, None) };
+        HandlerGuard { ctx, id, _keep: self.collected.clone() }
+    }
+
+    pub fn push(&self, d: Diagnostic) {
+        if let Ok(mut v) = self.collected.lock() {
+            v.push(d);
+        }
+    }
+
+    pub fn take(&self) -> Vec<Diagnostic> {
+        self.collected.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.collected.lock().map(|v| v.iter().any(|d| d.severity == Severity::Error)).unwrap_or(true)
+    }
+}
+
+/// Source texts by file name, for showing the line a diagnostic points at.
+#[derive(Default)]
+pub struct SourceFiles {
+    texts: BTreeMap<String, String>,
+    /// Name to use where a location has no file name.
+    pub default_name: String,
+}
+
+impl SourceFiles {
+    pub fn new(default_name: &str) -> SourceFiles {
+        SourceFiles { texts: BTreeMap::new(), default_name: default_name.to_string() }
+    }
+
+    pub fn add(&mut self, name: &str, text: String) {
+        self.texts.insert(name.to_string(), text);
+    }
+
+    fn line(&self, file: &str, line: usize) -> Option<&str> {
+        self.texts.get(file)?.lines().nth(line.checked_sub(1)?)
+    }
+
+    /// Renders `d` (and its notes) the way MLIR's source manager does.
+    pub fn render(&self, d: &Diagnostic) -> String {
+        let mut out = String::new();
+        self.render_into(d, &mut out);
+        out
+    }
+
+    fn render_into(&self, d: &Diagnostic, out: &mut String) {
+        match &d.pos {
+            Some(p) => {
+                let file = if p.file.is_empty() { self.default_name.as_str() } else { p.file.as_str() };
+                out.push_str(&format!("{}:{}:{}: {}: {}\n", file, p.line, p.col, d.severity.label(), d.message));
+                if let Some(src) = self.line(file, p.line) {
+                    out.push_str(src);
+                    out.push('\n');
+                    let caret_col = p.col.max(1) - 1;
+                    let pad: String =
+                        src.chars().take(caret_col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                    out.push_str(&pad);
+                    out.push_str("^\n");
+                }
+            }
+            None => {
+                let prefix = if self.default_name.is_empty() { "mcprune-opt" } else { self.default_name.as_str() };
+                out.push_str(&format!("{prefix}: {}: {}\n", d.severity.label(), d.message));
+            }
+        }
+        for n in &d.notes {
+            self.render_into(n, out);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Reading the input: a file or stdin, text or bytecode, optionally split
+//! into chunks on `// -----` with every chunk keeping its original line
+//! numbers.
+
+use crate::ir::{self, Location, Op};
+use mlir_sys::*;
+
+/// The marker `--split-input-file` splits on and joins outputs with.
+pub const SPLIT_MARKER: &str = "// -----";
+
+/// MLIR bytecode files start with this magic.
+const BYTECODE_MAGIC: &[u8] = b"ML\xefR";
+
+pub fn is_bytecode(bytes: &[u8]) -> bool {
+    bytes.starts_with(BYTECODE_MAGIC)
+}
+
+/// One piece of the input to parse on its own.
+pub struct Chunk {
+    /// The text, preceded by as many newlines as lines came before it, so
+    /// that locations and diagnostics carry the original line numbers.
+    pub bytes: Vec<u8>,
+}
+
+/// Splits text input at every `// -----` (as `mlir-opt` does: anywhere in a
+/// line, and not when more dashes follow).
+pub fn split(text: &str) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut chunk_start = 0usize; // byte offset where the current chunk begins
+    let mut search = 0usize;
+    while let Some(found) = text[search..].find(SPLIT_MARKER) {
+        let at = search + found;
+        let after = at + SPLIT_MARKER.len();
+        search = after;
+        if text[after..].starts_with('-') {
+            continue; // a near miss such as `// ------`, not a split
+        }
+        chunks.push(Chunk { bytes: pad(&text[..chunk_start], &text[chunk_start..at]) });
+        chunk_start = after;
+    }
+    chunks.push(Chunk { bytes: pad(&text[..chunk_start], &text[chunk_start..]) });
+    chunks
+}
+
+/// Prefixes `chunk` with whitespace standing for `before`: a newline per
+/// line and a space per column of the last line, so positions in the chunk
+/// are positions in the whole file.
+fn pad(before: &str, chunk: &str) -> Vec<u8> {
+    let lines = before.matches('\n').count();
+    let cols = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let mut v = vec![b'\n'; lines];
+    v.extend(std::iter::repeat_n(b' ', cols));
+    v.extend_from_slice(chunk.as_bytes());
+    v
+}
+
+/// Parses one buffer into a module named `name` in locations, wrapping a
+/// single non-module top-level op (or several ops) in a module as `mlir-opt`
+/// does. Diagnostics go to the context's handler; `None` on failure.
+pub fn parse_module(ctx: ir::Context, bytes: &[u8], name: &str) -> Option<Op> {
+    let source = MlirStringRef { data: bytes.as_ptr() as *const _, length: bytes.len() };
+    let op = Op(unsafe { mlirOperationCreateParse(ctx.0, source, ir::sref(name)) });
+    if op.is_null() {
+        return None;
+    }
+    if op.name() == "builtin.module" {
+        return Some(op);
+    }
+    // A single top-level op that is not a module: wrap it, with the location
+    // mlir-opt gives the implicit module (file:0:0).
+    let loc = Location::file_line_col_new(ctx, name, 0, 0);
+    let module = unsafe { mlirModuleCreateEmpty(loc.0) };
+    let body = unsafe { mlirModuleGetBody(module) };
+    unsafe { mlirBlockAppendOwnedOperation(body, op.0) };
+    Some(Op(unsafe { mlirModuleGetOperation(module) }))
+}
+
+/// The C API parser only names the buffer for single-op sources. Several
+/// top-level ops are parsed again through the module parser, which builds
+/// the implicit module itself but leaves the file name empty in locations
+/// (diagnostics fill in the input's name when they are rendered).
+pub fn parse_module_of_many(ctx: ir::Context, bytes: &[u8]) -> Option<Op> {
+    let source = MlirStringRef { data: bytes.as_ptr() as *const _, length: bytes.len() };
+    let m = unsafe { mlirModuleCreateParse(ctx.0, source) };
+    (!m.ptr.is_null()).then(|| Op(unsafe { mlirModuleGetOperation(m) }))
+}
+
+/// The parser's complaint that a buffer holds more than one top-level op.
+pub const MANY_TOP_LEVEL_OPS: &str = "source must contain a single top-level operation";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_keeps_line_and_column_numbers() {
+        let text = "a\nb\n// -----\nc\n  // -----  \nd // ------ e\n";
+        let chunks: Vec<String> = split(text).iter().map(|c| String::from_utf8_lossy(&c.bytes).into_owned()).collect();
+        assert_eq!(chunks.len(), 3);
+        assert_eq!(chunks[0], "a\nb\n");
+        assert_eq!(chunks[1], "\n\n        \nc\n  ");
+        // The chunk begins after the marker: its trailing spaces are content.
+        assert_eq!(chunks[2], "\n\n\n\n          ".to_string() + "  \nd // ------ e\n");
+    }
+
+    #[test]
+    fn no_marker_is_one_chunk() {
+        assert_eq!(split("x\n").len(), 1);
+    }
+}

@@ -1,0 +1,51 @@
+//! The library's error type. Passes turn these into diagnostics at an op's
+//! location; the driver turns diagnostics into exit codes.
+
+use crate::ir::Location;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A pass option that is unknown, malformed or out of range.
+    #[error("{pass}: {message}")]
+    PassOption { pass: String, message: String },
+
+    /// A `--pass-pipeline` string that cannot be split into passes.
+    #[error("malformed pass pipeline: {0}")]
+    Pipeline(String),
+
+    /// A pass name that neither mcprune nor MLIR knows.
+    #[error("unknown pass '{0}'")]
+    UnknownPass(String),
+
+    /// The IR is not what the pass can work with (an op at `location`).
+    #[error("{message}")]
+    Ir { location: Option<Location>, message: String },
+
+    /// Reading or writing a file.
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+}
+
+impl Error {
+    pub fn ir(location: Location, message: impl Into<String>) -> Error {
+        Error::Ir { location: Some(location), message: message.into() }
+    }
+
+    pub fn option(pass: &str, message: impl Into<String>) -> Error {
+        Error::PassOption { pass: pass.to_string(), message: message.into() }
+    }
+
+    pub fn io(path: &str, err: impl std::fmt::Display) -> Error {
+        Error::Io { path: path.to_string(), message: err.to_string() }
+    }
+
+    /// The IR location the error is about, if any.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            Error::Ir { location, .. } => *location,
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

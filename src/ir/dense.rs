@@ -1,0 +1,276 @@
+//! Reading and building float weight constants: `dense<...>` and
+//! `dense_resource<...>`, f32 / f16 / bf16 (and f64).
+//!
+//! Weights are handled as raw little-endian bytes: selecting channels is a
+//! byte gather that never converts values, so every float width is sliced the
+//! same way and bit patterns survive exactly. Values are converted to `f32`
+//! only where arithmetic needs them (importance norms).
+
+use super::{sref, Attribute, FloatKind, Type};
+use mlir_sys::*;
+use std::ffi::c_void;
+
+extern "C" {
+    fn mcpruneDenseResourceGetBlob(attr: MlirAttribute, data: *mut *const c_void, size: *mut usize) -> bool;
+}
+
+/// Where a weight constant's bytes live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// `dense<...>` with one value repeated.
+    Splat,
+    /// `dense<...>` with every value.
+    Dense,
+    /// `dense_resource<name>` backed by a blob.
+    Resource,
+}
+
+/// The float contents of an elements attribute, borrowed from the context.
+#[derive(Clone, Copy)]
+pub struct FloatElements {
+    pub kind: FloatKind,
+    pub storage: Storage,
+    /// Element count of the full tensor.
+    pub len: usize,
+    /// Raw little-endian bytes: one element for a splat, all of them otherwise.
+    bytes: &'static [u8],
+}
+
+/// Why a weight constant cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// A `dense_resource` whose blob is not in the module (elided or missing).
+    MissingBlob(String),
+    /// Blob size does not match the tensor type.
+    SizeMismatch { expected: usize, found: usize },
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::MissingBlob(a) => write!(f, "the data of {a} is not in the module (elided or missing blob)"),
+            ReadError::SizeMismatch { expected, found } => {
+                write!(f, "blob holds {found} bytes but its type needs {expected}")
+            }
+        }
+    }
+}
+
+impl FloatElements {
+    /// Reads a float elements attribute. `Ok(None)` when `attr` is not a
+    /// float `dense` / `dense_resource` attribute of a static shape.
+    pub fn read(attr: Attribute) -> Result<Option<FloatElements>, ReadError> {
+        let ty = attr.ty();
+        let Some(shape) = ty.static_shape() else { return Ok(None) };
+        let Some(kind) = ty.element_type().and_then(|e| e.float_kind()) else { return Ok(None) };
+        let len = shape.iter().product::<i64>() as usize;
+        let width = kind.byte_width();
+        unsafe {
+            if mlirAttributeIsADenseElements(attr.0) {
+                let splat = mlirDenseElementsAttrIsSplat(attr.0);
+                let ptr = mlirDenseElementsAttrGetRawData(attr.0) as *const u8;
+                let n = if splat { width } else { len * width };
+                let bytes = std::slice::from_raw_parts(ptr, n);
+                return Ok(Some(FloatElements {
+                    kind,
+                    storage: if splat { Storage::Splat } else { Storage::Dense },
+                    len,
+                    bytes,
+                }));
+            }
+            if mlirAttributeIsADenseResourceElements(attr.0) {
+                let mut data: *const c_void = std::ptr::null();
+                let mut size = 0usize;
+                if !mcpruneDenseResourceGetBlob(attr.0, &mut data, &mut size) {
+                    return Err(ReadError::MissingBlob(attr.to_string()));
+                }
+                if size != len * width {
+                    return Err(ReadError::SizeMismatch { expected: len * width, found: size });
+                }
+                let bytes: &'static [u8] =
+                    if size == 0 { &[] } else { std::slice::from_raw_parts(data as *const u8, size) };
+                return Ok(Some(FloatElements { kind, storage: Storage::Resource, len, bytes }));
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn is_splat(&self) -> bool {
+        self.storage == Storage::Splat
+    }
+
+    /// The raw bytes (one element for a splat).
+    pub fn bytes(&self) -> &'static [u8] {
+        self.bytes
+    }
+
+    /// Element `i` as f32.
+    pub fn get(&self, i: usize) -> f32 {
+        let i = if self.is_splat() { 0 } else { i };
+        let w = self.kind.byte_width();
+        decode(self.kind, &self.bytes[i * w..(i + 1) * w])
+    }
+
+    /// Every element as f32 (a splat is expanded).
+    pub fn to_f32(&self) -> Vec<f32> {
+        if self.is_splat() {
+            return vec![self.get(0); self.len];
+        }
+        let w = self.kind.byte_width();
+        self.bytes.chunks_exact(w).map(|c| decode(self.kind, c)).collect()
+    }
+}
+
+/// One element's bytes as f32.
+pub fn decode(kind: FloatKind, b: &[u8]) -> f32 {
+    match kind {
+        FloatKind::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        FloatKind::F16 => half::f16::from_le_bytes([b[0], b[1]]).to_f32(),
+        FloatKind::BF16 => half::bf16::from_le_bytes([b[0], b[1]]).to_f32(),
+        FloatKind::F64 => f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32,
+    }
+}
+
+/// Keeps, on every dim that has a selection, only the listed indices
+/// (ascending). `bytes` holds `shape` row-major with elements of `width`
+/// bytes. Runs of whole inner rows are copied at once.
+pub fn gather(bytes: &[u8], shape: &[i64], width: usize, keep: &[Option<Vec<usize>>]) -> Vec<u8> {
+    debug_assert_eq!(shape.len(), keep.len());
+    let rank = shape.len();
+    if rank == 0 {
+        return bytes.to_vec();
+    }
+    // Innermost dims without a selection form one contiguous run.
+    let mut run_dims = rank;
+    while run_dims > 0 && keep[run_dims - 1].is_none() {
+        run_dims -= 1;
+    }
+    let run: usize = shape[run_dims..].iter().product::<i64>() as usize * width;
+    let indices: Vec<Vec<usize>> = (0..run_dims)
+        .map(|d| keep[d].clone().unwrap_or_else(|| (0..shape[d] as usize).collect()))
+        .collect();
+    let out_len: usize = indices.iter().map(|v| v.len()).product::<usize>() * run;
+    let mut out = Vec::with_capacity(out_len);
+    let strides = byte_strides(shape, width);
+    fn rec(d: usize, base: usize, idx: &[Vec<usize>], strides: &[usize], run: usize, src: &[u8], out: &mut Vec<u8>) {
+        if d == idx.len() {
+            out.extend_from_slice(&src[base..base + run]);
+            return;
+        }
+        for &i in &idx[d] {
+            rec(d + 1, base + i * strides[d], idx, strides, run, src, out);
+        }
+    }
+    if indices.iter().any(|v| v.is_empty()) || run == 0 {
+        return out;
+    }
+    rec(0, 0, &indices, &strides, run, bytes, &mut out);
+    out
+}
+
+/// Row-major byte stride of every dim.
+fn byte_strides(shape: &[i64], width: usize) -> Vec<usize> {
+    let mut strides = vec![width; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * shape[d + 1] as usize;
+    }
+    strides
+}
+
+/// Sets to zero, in place, every element whose index on some dim is listed
+/// in `zero` for that dim.
+pub fn zero_out(bytes: &mut [u8], shape: &[i64], width: usize, zero: &[Option<Vec<usize>>]) {
+    let strides = byte_strides(shape, width);
+    for (d, z) in zero.iter().enumerate() {
+        let Some(z) = z else { continue };
+        let outer: usize = shape[..d].iter().product::<i64>() as usize;
+        let slab = strides[d] * shape[d] as usize; // bytes of one step of dim d-1
+        for o in 0..outer {
+            for &i in z {
+                let start = o * slab + i * strides[d];
+                bytes[start..start + strides[d]].fill(0);
+            }
+        }
+    }
+}
+
+/// Builds a new elements attribute of type `ty` holding `bytes`, in the same
+/// storage as `like`: a new blob named `name` for `dense_resource`, inline
+/// `dense` otherwise.
+pub fn build(like: Storage, ty: Type, bytes: Vec<u8>, name: &str) -> Attribute {
+    unsafe {
+        match like {
+            Storage::Resource => {
+                // Blobs keep 16-byte alignment in MLIR's own writers; the
+                // buffer is handed over to MLIR and freed by `drop_blob`.
+                let boxed: Box<[u8]> = bytes.into_boxed_slice();
+                let len = boxed.len();
+                let ptr = Box::into_raw(boxed) as *mut u8;
+                Attribute(mlirUnmanagedDenseResourceElementsAttrGet(
+                    ty.0,
+                    sref(name),
+                    ptr as *mut c_void,
+                    len,
+                    std::mem::align_of::<u8>().max(1),
+                    false,
+                    Some(drop_blob),
+                    len as *mut c_void,
+                ))
+            }
+            Storage::Dense | Storage::Splat => {
+                Attribute(mlirDenseElementsAttrRawBufferGet(ty.0, bytes.len(), bytes.as_ptr() as *const c_void))
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn drop_blob(user: *mut c_void, data: *const c_void, size: usize, _align: usize) {
+    let len = user as usize;
+    debug_assert_eq!(len, size);
+    if !data.is_null() {
+        // SAFETY: `data` came from `Box::<[u8]>::into_raw` with this length.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data as *mut u8, len)) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gather_keeps_rows_and_columns() {
+        // 3x4 matrix of u8 values 0..12.
+        let src: Vec<u8> = (0..12).collect();
+        let out = gather(&src, &[3, 4], 1, &[Some(vec![0, 2]), Some(vec![1, 3])]);
+        assert_eq!(out, vec![1, 3, 9, 11]);
+        let rows = gather(&src, &[3, 4], 1, &[Some(vec![1]), None]);
+        assert_eq!(rows, vec![4, 5, 6, 7]);
+        let cols = gather(&src, &[3, 4], 1, &[None, Some(vec![0])]);
+        assert_eq!(cols, vec![0, 4, 8]);
+    }
+
+    #[test]
+    fn gather_respects_element_width() {
+        let vals: Vec<f32> = (0..6).map(|v| v as f32).collect();
+        let bytes: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let out = gather(&bytes, &[2, 3], 4, &[None, Some(vec![2])]);
+        let back: Vec<f32> = out.chunks_exact(4).map(|c| decode(FloatKind::F32, c)).collect();
+        assert_eq!(back, vec![2.0, 5.0]);
+    }
+
+    #[test]
+    fn zero_out_clears_slices() {
+        let mut b: Vec<u8> = vec![1; 6];
+        zero_out(&mut b, &[2, 3], 1, &[None, Some(vec![1])]);
+        assert_eq!(b, vec![1, 0, 1, 1, 0, 1]);
+        let mut b: Vec<u8> = vec![1; 6];
+        zero_out(&mut b, &[2, 3], 1, &[Some(vec![0]), None]);
+        assert_eq!(b, vec![0, 0, 0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn half_floats_decode() {
+        assert_eq!(decode(FloatKind::F16, &half::f16::from_f32(1.5).to_le_bytes()), 1.5);
+        assert_eq!(decode(FloatKind::BF16, &half::bf16::from_f32(-2.0).to_le_bytes()), -2.0);
+    }
+}

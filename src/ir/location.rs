@@ -1,0 +1,152 @@
+//! Reading locations: the module path an exporter recorded (name locations)
+//! and the source position a diagnostic points at (file:line:col).
+
+use super::{context_str, print_to_string, Location};
+use mlir_sys::*;
+
+/// The structure of a location, one level deep.
+#[derive(Clone, Debug)]
+pub enum LocKind {
+    Name { name: &'static str, child: Location },
+    CallSite { callee: Location, caller: Location },
+    Fused(Vec<Location>),
+    FileLineCol { file: &'static str, line: usize, col: usize },
+    Other,
+}
+
+impl Location {
+    pub fn kind(self) -> LocKind {
+        unsafe {
+            if mlirLocationIsAName(self.0) {
+                LocKind::Name {
+                    name: context_str(mlirIdentifierStr(mlirLocationNameGetName(self.0))),
+                    child: Location(mlirLocationNameGetChildLoc(self.0)),
+                }
+            } else if mlirLocationIsACallSite(self.0) {
+                LocKind::CallSite {
+                    callee: Location(mlirLocationCallSiteGetCallee(self.0)),
+                    caller: Location(mlirLocationCallSiteGetCaller(self.0)),
+                }
+            } else if mlirLocationIsAFused(self.0) {
+                let n = mlirLocationFusedGetNumLocations(self.0) as usize;
+                let mut locs = vec![MlirLocation { ptr: std::ptr::null_mut() }; n];
+                mlirLocationFusedGetLocations(self.0, locs.as_mut_ptr());
+                LocKind::Fused(locs.into_iter().map(Location).collect())
+            } else if mlirLocationIsAFileLineColRange(self.0) {
+                LocKind::FileLineCol {
+                    file: context_str(mlirIdentifierStr(mlirLocationFileLineColRangeGetFilename(self.0))),
+                    line: mlirLocationFileLineColRangeGetStartLine(self.0).max(0) as usize,
+                    col: mlirLocationFileLineColRangeGetStartColumn(self.0).max(0) as usize,
+                }
+            } else {
+                LocKind::Other
+            }
+        }
+    }
+
+    /// The first name location found depth-first, looking through call-site
+    /// (callee before caller) and fused locations. A name location's own name
+    /// wins over names nested in its child.
+    pub fn first_name(self) -> Option<&'static str> {
+        match self.kind() {
+            LocKind::Name { name, .. } => Some(name),
+            LocKind::CallSite { callee, caller } => callee.first_name().or_else(|| caller.first_name()),
+            LocKind::Fused(locs) => locs.into_iter().find_map(|l| l.first_name()),
+            LocKind::FileLineCol { .. } | LocKind::Other => None,
+        }
+    }
+
+    /// The source position to show for a diagnostic: the first file:line:col
+    /// found depth-first (name child, call-site callee, then caller, fused
+    /// members in order), as MLIR's own source-manager handler chooses it.
+    pub fn file_line_col(self) -> Option<(&'static str, usize, usize)> {
+        match self.kind() {
+            LocKind::FileLineCol { file, line, col } => Some((file, line, col)),
+            LocKind::Name { child, .. } => child.file_line_col(),
+            LocKind::CallSite { callee, caller } => callee.file_line_col().or_else(|| caller.file_line_col()),
+            LocKind::Fused(locs) => locs.into_iter().find_map(|l| l.file_line_col()),
+            LocKind::Other => None,
+        }
+    }
+
+    pub fn unknown(ctx: super::Context) -> Location {
+        Location(unsafe { mlirLocationUnknownGet(ctx.0) })
+    }
+
+    pub fn file_line_col_new(ctx: super::Context, file: &str, line: usize, col: usize) -> Location {
+        Location(unsafe { mlirLocationFileLineColGet(ctx.0, super::sref(file), line as u32, col as u32) })
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let l = *self;
+        f.write_str(&print_to_string(|cb, ud| unsafe { mlirLocationPrint(l.0, cb, ud) }))
+    }
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// A module path as an exporter wrote it, split into segments.
+///
+/// - PyTorch (`nn_module_stack`): `encoder.net.0` → `encoder`, `net`, `0`.
+/// - ONNX node names: `/encoder/fc1/Gemm` → `encoder`, `fc1` (the last
+///   segment names the node itself, not a module, and is dropped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModulePath {
+    pub segments: Vec<String>,
+    pub separator: char,
+}
+
+impl ModulePath {
+    pub fn parse(name: &str) -> Option<ModulePath> {
+        let name = name.trim();
+        if name.is_empty() {
+            return None;
+        }
+        if let Some(rest) = name.strip_prefix('/') {
+            let mut segments: Vec<String> = rest.split('/').filter(|s| !s.is_empty()).map(String::from).collect();
+            segments.pop();
+            return (!segments.is_empty()).then_some(ModulePath { segments, separator: '/' });
+        }
+        let segments: Vec<String> = name.split('.').filter(|s| !s.is_empty()).map(String::from).collect();
+        (!segments.is_empty()).then_some(ModulePath { segments, separator: '.' })
+    }
+
+    /// The first `depth` segments joined by the path's separator.
+    pub fn prefix(&self, depth: usize) -> String {
+        let n = depth.max(1).min(self.segments.len());
+        self.segments[..n].join(&self.separator.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ModulePath;
+
+    #[test]
+    fn pytorch_paths() {
+        let p = ModulePath::parse("encoder.net.0").unwrap();
+        assert_eq!(p.prefix(1), "encoder");
+        assert_eq!(p.prefix(2), "encoder.net");
+        assert_eq!(p.prefix(9), "encoder.net.0");
+    }
+
+    #[test]
+    fn onnx_paths_drop_the_node_name() {
+        let p = ModulePath::parse("/encoder/fc1/Gemm").unwrap();
+        assert_eq!(p.prefix(1), "encoder");
+        assert_eq!(p.prefix(2), "encoder/fc1");
+        assert_eq!(ModulePath::parse("/Gemm"), None);
+    }
+
+    #[test]
+    fn empty_names_are_not_paths() {
+        assert_eq!(ModulePath::parse(""), None);
+        assert_eq!(ModulePath::parse("..."), None);
+    }
+}

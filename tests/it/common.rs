@@ -1,0 +1,39 @@
+//! Helpers shared by the integration tests.
+
+use mcprune::driver::{load_file, new_context, OwnedModule};
+use melior::Context;
+use std::path::PathBuf;
+
+/// The repository's test fixtures.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn fixture(name: &str) -> String {
+    fixtures_dir().join(name).to_string_lossy().into_owned()
+}
+
+/// The five exporter fixtures, by model name.
+pub const MODELS: &[&str] = &["tdmpc_small", "jepa", "res_cnn", "concat_heads", "shared_cell"];
+pub const DIALECTS: &[&str] = &["linalg", "tosa"];
+
+/// `reference.json`: components and Torch-Pruning's numbers per model.
+pub fn reference() -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture("reference.json")).expect("reference.json");
+    serde_json::from_str(&text).expect("reference.json parses")
+}
+
+/// A parsed module with the context that owns it (dropped in the right order).
+pub struct Loaded {
+    pub module: OwnedModule,
+    /// Owns the module's IR; never read, only kept alive.
+    _context: Context,
+}
+
+pub fn load(path: &str) -> Loaded {
+    let context = new_context(false);
+    let module = load_file(&context, path).unwrap_or_else(|e| panic!("{e}"));
+    // SAFETY of field order: `module` is declared first, so it is dropped
+    // before `context`.
+    Loaded { module, _context: context }
+}

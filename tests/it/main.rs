@@ -1,0 +1,6 @@
+//! Integration tests, in one binary (each test binary links all of MLIR).
+
+mod common;
+mod components;
+mod lit;
+mod readme;
