@@ -6,6 +6,7 @@
 //! MLIR external pass so it runs inside the same pass manager as upstream
 //! passes, shows in `--mlir-timing`, and is followed by the verifier.
 
+pub mod component_groups;
 pub mod component_tag;
 pub mod options;
 
@@ -29,7 +30,7 @@ pub struct PassSpec {
 }
 
 /// Every mcprune pass, in the order `--help` lists them.
-pub static REGISTRY: &[&PassSpec] = &[&component_tag::SPEC];
+pub static REGISTRY: &[&PassSpec] = &[&component_tag::SPEC, &component_groups::SPEC];
 
 pub fn lookup(name: &str) -> Option<&'static PassSpec> {
     REGISTRY.iter().copied().find(|p| p.name == name)

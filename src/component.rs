@@ -336,7 +336,9 @@ pub struct ComponentGraph {
 }
 
 impl ComponentGraph {
-    pub fn build(map: &ComponentMap) -> ComponentGraph {
+    /// The graph of the values `carries` accepts (the analysis passes
+    /// activations only, so shared constants and empties draw no edges).
+    pub fn build(map: &ComponentMap, carries: impl Fn(crate::ir::Value) -> bool) -> ComponentGraph {
         let mut graph = DiGraph::new();
         let mut node_of = BTreeMap::new();
         for (c, name) in map.components() {
@@ -347,7 +349,7 @@ impl ComponentGraph {
             let Some(to) = map.component_of(op) else { continue };
             let mut seen = BTreeSet::new();
             for v in op.operands() {
-                let Some(p) = v.defining_op() else { continue };
+                let Some(p) = v.defining_op().filter(|_| carries(v)) else { continue };
                 let Some(from) = map.component_of(p) else { continue };
                 if from != to && !map.is_root(from) && !map.is_root(to) && seen.insert((from, v)) {
                     *flows.entry((from, to)).or_default() += 1;

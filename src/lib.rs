@@ -5,8 +5,11 @@
 //! each under `passes/`), and the mlir-opt-style driver ([`driver`]).
 
 pub mod component;
+pub mod deps;
 pub mod driver;
 pub mod error;
+pub mod groups;
+pub mod report;
 pub mod ir;
 
 #[path = "../passes/mod.rs"]

@@ -37,3 +37,31 @@ pub fn load(path: &str) -> Loaded {
     // before `context`.
     Loaded { module, _context: context }
 }
+
+/// Parses MLIR text (for hand-written test models).
+pub fn parse(text: &str) -> Loaded {
+    let context = new_context(true);
+    let module = mcprune::driver::parse_module(&context, text.as_bytes(), "test.mlir").unwrap_or_else(|diags| {
+        panic!("{}", diags.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("\n"))
+    });
+    Loaded { module, _context: context }
+}
+
+/// Appends a `dialect_resources` section with f32 blobs (values 0.5, 1.0,
+/// 1.5, ... so every element differs) named and sized as given.
+pub fn with_blobs(text: &str, blobs: &[(&str, usize)]) -> String {
+    let mut out = String::from(text);
+    out.push_str("{-#\n  dialect_resources: {\n    builtin: {\n");
+    for (i, (name, n)) in blobs.iter().enumerate() {
+        let mut hex = String::from("0x04000000");
+        for k in 0..*n {
+            for b in (0.5 * (k + 1) as f32).to_le_bytes() {
+                hex.push_str(&format!("{b:02X}"));
+            }
+        }
+        let comma = if i + 1 < blobs.len() { "," } else { "" };
+        out.push_str(&format!("      {name}: \"{hex}\"{comma}\n"));
+    }
+    out.push_str("    }\n  }\n#-}\n");
+    out
+}

@@ -4,3 +4,4 @@ mod common;
 mod components;
 mod lit;
 mod readme;
+mod groups;

@@ -1,0 +1,258 @@
+//! TOSA (the current spec, as torch-mlir emits it for MLIR 22): element-wise
+//! ops with size-1 broadcasting, `matmul` (batched, `[N,H,C] x [N,C,W]`),
+//! `conv2d` (NHWC input, `[OC,KH,KW,IC]` filter), `depthwise_conv2d`
+//! (`[KH,KW,C,M]` filter), pooling, transposes, reshapes (shape operands from
+//! `tosa.const_shape`), concat, slice and pad. Zero points and shift operands
+//! are not data. Everything else (gather, resize, rescale, control flow, ...)
+//! has no rule and freezes what it touches.
+
+use super::{all_operands, concat, constant, elementwise, reshape, windows, DialectRules};
+use crate::deps::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts};
+use crate::ir::Op;
+
+pub static RULES: DialectRules = DialectRules {
+    dialect: "tosa",
+    rules: &[
+        // Element-wise, every operand data.
+        ("tosa.add", all_data),
+        ("tosa.sub", all_data),
+        ("tosa.maximum", all_data),
+        ("tosa.minimum", all_data),
+        ("tosa.pow", all_data),
+        ("tosa.intdiv", all_data),
+        ("tosa.equal", all_data),
+        ("tosa.greater", all_data),
+        ("tosa.greater_equal", all_data),
+        ("tosa.logical_and", all_data),
+        ("tosa.logical_or", all_data),
+        ("tosa.logical_xor", all_data),
+        ("tosa.logical_not", all_data),
+        ("tosa.bitwise_and", all_data),
+        ("tosa.bitwise_or", all_data),
+        ("tosa.bitwise_xor", all_data),
+        ("tosa.bitwise_not", all_data),
+        ("tosa.select", all_data),
+        ("tosa.abs", all_data),
+        ("tosa.ceil", all_data),
+        ("tosa.floor", all_data),
+        ("tosa.clamp", all_data),
+        ("tosa.cos", all_data),
+        ("tosa.sin", all_data),
+        ("tosa.erf", all_data),
+        ("tosa.exp", all_data),
+        ("tosa.log", all_data),
+        ("tosa.reciprocal", all_data),
+        ("tosa.rsqrt", all_data),
+        ("tosa.sigmoid", all_data),
+        ("tosa.tanh", all_data),
+        ("tosa.cast", all_data),
+        ("tosa.identity", all_data),
+        // Element-wise with non-data operands.
+        ("tosa.mul", first_two_data),
+        ("tosa.negate", first_data),
+        // Layers.
+        ("tosa.matmul", matmul),
+        ("tosa.conv2d", conv2d),
+        ("tosa.depthwise_conv2d", depthwise_conv2d),
+        ("tosa.avg_pool2d", pool2d),
+        ("tosa.max_pool2d", pool2d),
+        ("tosa.reduce_sum", reduce),
+        ("tosa.reduce_max", reduce),
+        ("tosa.reduce_min", reduce),
+        ("tosa.reduce_product", reduce),
+        ("tosa.reduce_all", reduce),
+        ("tosa.reduce_any", reduce),
+        // Data movement.
+        ("tosa.transpose", transpose),
+        ("tosa.reshape", reshape_op),
+        ("tosa.concat", concat_op),
+        ("tosa.slice", slice),
+        ("tosa.pad", pad),
+        // Constants.
+        ("tosa.const", const_op),
+        ("tosa.const_shape", shape_constant),
+    ],
+    fallback: None,
+};
+
+fn all_data(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    elementwise(op, &all_operands(op), out)
+}
+
+/// `tosa.mul(a, b, shift)`.
+fn first_two_data(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    elementwise(op, &[0, 1], out)
+}
+
+/// `tosa.negate(x, input_zp, output_zp)`.
+fn first_data(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    elementwise(op, &[0], out)
+}
+
+fn const_op(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    constant(op, "values", out)
+}
+
+/// Shape values are not tensors; reshapes read them through their types.
+fn shape_constant(_: Op, _: &mut OpFacts) -> Result<(), FreezeReason> {
+    Ok(())
+}
+
+/// Loop accesses from a list of loop numbers.
+fn loops(ls: &[usize]) -> Vec<Access> {
+    ls.iter().map(|&l| Access::Loop(l)).collect()
+}
+
+/// `tosa.matmul(a: [N,H,C], b: [N,C,W], a_zp, b_zp) -> [N,H,W]`.
+/// Loops: n=0, h=1, w=2, c=3.
+fn matmul(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    out.contraction = true;
+    Indexing {
+        op,
+        num_loops: 4,
+        operands: vec![Some(loops(&[0, 1, 3])), Some(loops(&[0, 3, 2])), None, None],
+        results: vec![loops(&[0, 1, 2])],
+        contraction: true,
+        inits: 0,
+        filter: None,
+        name: op.name(),
+    }
+    .facts(out);
+    Ok(())
+}
+
+/// The bias of a convolution: one value per output channel, or one value.
+fn bias_access(op: Op, index: usize, channel_loop: usize) -> Option<Vec<Access>> {
+    let s = super::shape(op.operand(index))?;
+    Some(vec![if s == [1] { Access::Broadcast } else { Access::Loop(channel_loop) }])
+}
+
+/// `tosa.conv2d(input: [N,IH,IW,IC], weight: [OC,KH,KW,IC], bias: [OC], zps)
+/// -> [N,OH,OW,OC]`. Loops: n=0, oh=1, ow=2, oc=3, kh=4, kw=5, ic=6.
+fn conv2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    out.contraction = true;
+    let c = Access::Compound;
+    Indexing {
+        op,
+        num_loops: 7,
+        operands: vec![
+            Some(vec![Access::Loop(0), c.clone(), c, Access::Loop(6)]),
+            Some(loops(&[3, 4, 5, 6])),
+            bias_access(op, 2, 3),
+            None,
+            None,
+        ],
+        results: vec![loops(&[0, 1, 2, 3])],
+        contraction: true,
+        inits: 0,
+        filter: Some(1),
+        name: op.name(),
+    }
+    .facts(out);
+    Ok(())
+}
+
+/// `tosa.depthwise_conv2d(input: [N,IH,IW,C], weight: [KH,KW,C,M], bias)
+/// -> [N,OH,OW,C*M]`. With a channel multiplier M of 1 the channel passes
+/// through; otherwise the output channel is a merge and is frozen.
+/// Loops: n=0, oh=1, ow=2, c=3, kh=4, kw=5.
+fn depthwise_conv2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let w = super::shape(op.operand(1)).ok_or(FreezeReason::Dynamic)?;
+    if w.len() != 4 || w[3] != 1 {
+        return Err(FreezeReason::Unsupported("depthwise convolution with a channel multiplier".into()));
+    }
+    out.contraction = true;
+    let c = Access::Compound;
+    Indexing {
+        op,
+        num_loops: 6,
+        operands: vec![
+            Some(vec![Access::Loop(0), c.clone(), c, Access::Loop(3)]),
+            Some(vec![Access::Loop(4), Access::Loop(5), Access::Loop(3), Access::Broadcast]),
+            bias_access(op, 2, 3),
+            None,
+            None,
+        ],
+        results: vec![loops(&[0, 1, 2, 3])],
+        contraction: true,
+        inits: 0,
+        filter: Some(1),
+        name: op.name(),
+    }
+    .facts(out);
+    Ok(())
+}
+
+/// Pooling over NHWC: channels pass through, spatial dims are windows.
+fn pool2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let mut operands = vec![None; op.num_operands()];
+    operands[0] = Some(vec![Access::Loop(0), Access::Compound, Access::Compound, Access::Loop(3)]);
+    Indexing {
+        op,
+        num_loops: 4,
+        operands,
+        results: vec![loops(&[0, 1, 2, 3])],
+        contraction: false,
+        inits: 0,
+        filter: None,
+        name: op.name(),
+    }
+    .facts(out);
+    Ok(())
+}
+
+/// `tosa.reduce_*` over `axis` (kept as a size-1 dim): frozen there.
+fn reduce(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let axis = op.attribute("axis").and_then(|a| a.integer_value()).ok_or(FreezeReason::Dynamic)? as usize;
+    let (input, result) = (op.operand(0), op.result(0));
+    let rank = super::shape(input).ok_or(FreezeReason::Dynamic)?.len();
+    for d in 0..rank {
+        if d == axis {
+            out.facts.push(Fact::Freeze(DimRef::new(input, d), FreezeReason::Reduced(op.name().into())));
+        } else {
+            out.facts.push(Fact::Same(DimRef::new(input, d), DimRef::new(result, d)));
+        }
+    }
+    Ok(())
+}
+
+/// `tosa.transpose` by `perms`: result dim i is input dim perms[i].
+fn transpose(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let perms = op.attribute("perms").and_then(|a| a.dense_int_array()).ok_or(FreezeReason::Dynamic)?;
+    for (i, &p) in perms.iter().enumerate() {
+        out.facts.push(Fact::Same(DimRef::new(op.operand(0), p as usize), DimRef::new(op.result(0), i)));
+    }
+    Ok(())
+}
+
+fn reshape_op(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    reshape(op, op.operand(0), op.result(0), out)
+}
+
+fn concat_op(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let axis = op.attribute("axis").and_then(|a| a.integer_value()).ok_or(FreezeReason::Dynamic)? as usize;
+    concat(op, &all_operands(op), axis, out)
+}
+
+/// The values of a `tosa.const_shape` operand.
+fn shape_operand(op: Op, index: usize) -> Option<Vec<i64>> {
+    let def = op.operand(index).defining_op()?;
+    if def.name() != "tosa.const_shape" {
+        return None;
+    }
+    def.attribute("values")?.dense_int_values()
+}
+
+/// `tosa.slice(input, start, size)`.
+fn slice(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let start = shape_operand(op, 1).ok_or(FreezeReason::Dynamic)?;
+    windows(op.operand(0), op.result(0), &start, out)
+}
+
+/// `tosa.pad(input, padding, pad_const)`: the input is a window of the
+/// result at the low padding.
+fn pad(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let padding = shape_operand(op, 1).ok_or(FreezeReason::Dynamic)?;
+    let low: Vec<i64> = padding.chunks(2).map(|c| c[0]).collect();
+    windows(op.result(0), op.operand(0), &low, out)
+}

@@ -1,0 +1,278 @@
+//! The report of `component-groups` and `component-prune` (design section
+//! 6; a public interface): JSON, the human table (the paper's Table 1
+//! columns), and the component graph as Graphviz DOT.
+
+use crate::component::{ComponentGraph, ComponentMap};
+use crate::deps::Analysis;
+use crate::groups::{Grouping, Groups};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ComponentReport {
+    pub name: String,
+    pub ops: usize,
+    pub params: u64,
+    pub params_after: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WeightReport {
+    /// The constant op, as `name#index "location"`.
+    pub op: String,
+    /// `dense_resource` blob name, when the weight is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub shape: Vec<i64>,
+    pub dim: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupReport {
+    pub id: usize,
+    /// `intra`, `interface` or `piece`.
+    pub kind: &'static str,
+    /// For a piece: the interface group it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<usize>,
+    pub components: Vec<String>,
+    pub channels: usize,
+    pub ops: Vec<String>,
+    pub weights: Vec<WeightReport>,
+    pub prunable: bool,
+    pub frozen_reason: Option<String>,
+    pub removed: Vec<u32>,
+}
+
+/// An op that froze index spaces, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct FreezeReport {
+    pub op: String,
+    pub value: String,
+    pub dims: Vec<usize>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub grouping: &'static str,
+    pub components: usize,
+    pub groups: usize,
+    pub interface_groups: usize,
+    pub avg_group_ops: f64,
+    pub params_before: u64,
+    pub params_after: u64,
+    pub flops_before: u64,
+    pub flops_after: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub components: Vec<ComponentReport>,
+    pub groups: Vec<GroupReport>,
+    pub frozen: Vec<FreezeReport>,
+    pub summary: Summary,
+}
+
+/// `name#index "location"`: unique and readable.
+pub fn op_label(a: &Analysis, op: usize) -> String {
+    let o = a.ops[op];
+    match o.location().first_name() {
+        Some(n) => format!("{}#{op} \"{n}\"", o.name()),
+        None => format!("{}#{op}", o.name()),
+    }
+}
+
+fn resource_name(a: &Analysis, weight: usize) -> Option<String> {
+    let op = a.ops[a.weights[weight].op];
+    let attr = op.attribute("value").or_else(|| op.attribute("values"))?;
+    if !attr.is_dense_resource() {
+        return None;
+    }
+    // Prints as `dense_resource<name> : type`; the blob itself is not printed.
+    let text = attr.to_string();
+    let inner = text.strip_prefix("dense_resource<")?;
+    Some(inner.split('>').next()?.to_string())
+}
+
+/// Total multiply-accumulate FLOPs of contractions and convolutions.
+pub fn flops(a: &Analysis) -> u64 {
+    a.op_facts.iter().map(|f| f.flops()).sum()
+}
+
+/// Parameters per component: elements of the weight constants it holds.
+pub fn params_by_component(a: &Analysis, map: &ComponentMap) -> Vec<u64> {
+    let mut params = vec![0u64; map.names.len()];
+    for w in &a.weights {
+        if let Some(c) = map.component_of(a.ops[w.op]) {
+            params[c] += w.elements;
+        }
+    }
+    params
+}
+
+impl Report {
+    /// The report of an unpruned module: nothing removed yet.
+    pub fn build(a: &Analysis, map: &ComponentMap, groups: &Groups, grouping: Grouping) -> Report {
+        let params = params_by_component(a, map);
+        let counts = map.op_counts();
+        let components = map
+            .components()
+            .map(|(c, name)| ComponentReport { name: name.to_string(), ops: counts[c], params: params[c], params_after: params[c] })
+            .collect();
+        let names = |cs: &[usize]| cs.iter().map(|&c| map.name(c).to_string()).collect::<Vec<_>>();
+        let weight_reports = |ws: &mut dyn Iterator<Item = (usize, usize)>| -> Vec<WeightReport> {
+            ws.map(|(w, dim)| WeightReport {
+                op: op_label(a, a.weights[w].op),
+                resource: resource_name(a, w),
+                shape: a.values[a.weights[w].value].shape.clone(),
+                dim,
+            })
+            .collect()
+        };
+        let mut reports = Vec::new();
+        for g in &groups.groups {
+            let kind = if g.is_interface() { "interface" } else { "intra" };
+            reports.push(GroupReport {
+                id: g.id,
+                kind,
+                parent: None,
+                components: names(&g.components),
+                channels: g.channels,
+                ops: g.ops.iter().map(|&o| op_label(a, o)).collect(),
+                weights: weight_reports(&mut g.weights.iter().map(|w| (w.weight, w.dim))),
+                prunable: g.prunable(),
+                frozen_reason: g.frozen.clone(),
+                removed: Vec::new(),
+            });
+        }
+        if grouping == Grouping::Component {
+            let first = groups.groups.len();
+            for (i, p) in groups.pieces.iter().enumerate() {
+                let g = &groups.groups[p.group];
+                let dims: BTreeMap<usize, usize> = g.weights.iter().map(|w| (w.weight, w.dim)).collect();
+                reports.push(GroupReport {
+                    id: first + i,
+                    kind: "piece",
+                    parent: Some(p.group),
+                    components: names(&[p.component]),
+                    channels: g.channels,
+                    ops: p.ops.iter().map(|&o| op_label(a, o)).collect(),
+                    weights: weight_reports(&mut p.weights.iter().map(|&w| (w, dims[&w]))),
+                    prunable: g.prunable(),
+                    frozen_reason: g.frozen.clone(),
+                    removed: Vec::new(),
+                });
+            }
+        }
+        let mut frozen: BTreeMap<(Option<usize>, usize), (Vec<usize>, String)> = BTreeMap::new();
+        for (op, space, reason) in &a.freezes {
+            let (v, d) = a.space_owner[*space];
+            let e = frozen.entry((*op, v)).or_insert_with(|| (Vec::new(), reason.to_string()));
+            if !e.0.contains(&d) {
+                e.0.push(d);
+            }
+        }
+        let frozen = frozen
+            .into_iter()
+            .map(|((op, v), (mut dims, reason))| {
+                dims.sort_unstable();
+                FreezeReport {
+                    op: op.map(|o| op_label(a, o)).unwrap_or_else(|| "function boundary".into()),
+                    value: crate::deps::describe_value(a.values[v].value),
+                    dims,
+                    reason,
+                }
+            })
+            .collect();
+        let total: u64 = a.weights.iter().map(|w| w.elements).sum();
+        let f = flops(a);
+        Report {
+            components,
+            groups: reports,
+            frozen,
+            summary: Summary {
+                grouping: grouping.name(),
+                components: map.components().count(),
+                groups: groups.count(grouping),
+                interface_groups: groups.interface_count(),
+                avg_group_ops: (groups.average_ops(grouping) * 100.0).round() / 100.0,
+                params_before: total,
+                params_after: total,
+                flops_before: f,
+                flops_after: f,
+            },
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
+    }
+}
+
+/// The paper's Table 1 columns for both groupings.
+pub fn table(map: &ComponentMap, groups: &Groups, params: u64) -> String {
+    let names: Vec<&str> = map.components().map(|(_, n)| n).collect();
+    let v = Grouping::Vanilla;
+    let c = Grouping::Component;
+    format!(
+        "components        {:>9}  ({})\nparameters        {:>9}\n                    vanilla  component\ngroups            {:>9}  {:>9}\navg group size    {:>9.2}  {:>9.2}\ninterface groups  {:>9}  {:>9}\n",
+        names.len(),
+        names.join(", "),
+        params,
+        groups.count(v),
+        groups.count(c),
+        groups.average_ops(v),
+        groups.average_ops(c),
+        groups.interface_count(),
+        groups.interface_count(),
+    )
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// The component graph: components as clusters (with their parameter and
+/// group counts), interface groups as edges from the component that
+/// produces the channels to each one that consumes them.
+pub fn dot(a: &Analysis, map: &ComponentMap, groups: &Groups) -> String {
+    let params = params_by_component(a, map);
+    let activation = |v| a.value_index.get(&v).map(|&i| !a.values[i].constant).unwrap_or(false);
+    let graph = ComponentGraph::build(map, activation);
+    let mut out = String::from("digraph components {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+    for (c, name) in map.components() {
+        let intra = groups.groups.iter().filter(|g| !g.is_interface() && g.components == [c]).count();
+        out.push_str(&format!(
+            "  subgraph cluster_{c} {{\n    label=\"{}\";\n    c{c} [label=\"{}\\n{} params\\n{} intra groups\"];\n  }}\n",
+            dot_escape(name),
+            dot_escape(name),
+            params[c],
+            intra
+        ));
+    }
+    for g in groups.groups.iter().filter(|g| g.is_interface()) {
+        let producer = a.roots[g.root]
+            .first()
+            .and_then(|&(op, _)| map.component_of(a.ops[op]))
+            .unwrap_or(g.components[0]);
+        for &c in g.components.iter().filter(|&&c| c != producer) {
+            out.push_str(&format!(
+                "  c{producer} -> c{c} [label=\"g{}: {} ch{}\", color=\"{}\"];\n",
+                g.id,
+                g.channels,
+                if g.prunable() { "" } else { ", frozen" },
+                if g.prunable() { "black" } else { "gray" }
+            ));
+        }
+    }
+    // Tensors between components that no interface group covers.
+    for e in graph.graph.edge_indices() {
+        let (s, t) = graph.graph.edge_endpoints(e).unwrap_or_default();
+        let (sc, tc) = (graph.graph[s].clone(), graph.graph[t].clone());
+        let (Some(si), Some(ti)) = (map.id(&sc), map.id(&tc)) else { continue };
+        out.push_str(&format!("  c{si} -> c{ti} [style=dashed, color=gray70, label=\"{} tensors\"];\n", graph.graph[e].values));
+    }
+    out.push_str("}\n");
+    out
+}
