@@ -7,6 +7,7 @@
 //! passes, shows in `--mlir-timing`, and is followed by the verifier.
 
 pub mod component_groups;
+pub mod component_prune;
 pub mod component_tag;
 pub mod options;
 
@@ -30,7 +31,7 @@ pub struct PassSpec {
 }
 
 /// Every mcprune pass, in the order `--help` lists them.
-pub static REGISTRY: &[&PassSpec] = &[&component_tag::SPEC, &component_groups::SPEC];
+pub static REGISTRY: &[&PassSpec] = &[&component_tag::SPEC, &component_groups::SPEC, &component_prune::SPEC];
 
 pub fn lookup(name: &str) -> Option<&'static PassSpec> {
     REGISTRY.iter().copied().find(|p| p.name == name)

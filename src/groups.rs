@@ -58,6 +58,8 @@ pub struct WeightCut {
     pub dim: usize,
     /// For each channel, the indices of `dim` it removes.
     pub indices: Vec<Vec<u32>>,
+    /// Elements of the weight per index of `dim` (product of the other dims).
+    pub other_elements: u64,
 }
 
 /// A DepGraph group.
@@ -275,7 +277,10 @@ impl Groups {
                 for &s in &a.class_spaces[m.class] {
                     let (v, d) = a.space_owner[s];
                     if let Some(&w) = weight_of_value.get(&v) {
-                        weights.push(WeightCut { weight: w, dim: d, indices: m.indices.clone() });
+                        let shape = &a.values[v].shape;
+                        let other_elements =
+                            shape.iter().enumerate().filter(|&(e, _)| e != d).map(|(_, &n)| n.max(0) as u64).product();
+                        weights.push(WeightCut { weight: w, dim: d, indices: m.indices.clone(), other_elements });
                     }
                 }
                 if let Some(ls) = layers_of_class.get(&m.class) {

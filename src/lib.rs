@@ -8,8 +8,12 @@ pub mod component;
 pub mod deps;
 pub mod driver;
 pub mod error;
+pub mod exec;
 pub mod groups;
+pub mod importance;
+pub mod plan;
 pub mod report;
+pub mod rewrite;
 pub mod ir;
 
 #[path = "../passes/mod.rs"]

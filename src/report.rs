@@ -64,6 +64,9 @@ pub struct Summary {
     pub params_after: u64,
     pub flops_before: u64,
     pub flops_after: u64,
+    /// Why the ratio reached differs from the one asked, and similar.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -201,6 +204,7 @@ impl Report {
                 params_after: total,
                 flops_before: f,
                 flops_after: f,
+                notes: Vec::new(),
             },
         }
     }

@@ -5,3 +5,4 @@ mod components;
 mod lit;
 mod readme;
 mod groups;
+mod numeric;

@@ -1,0 +1,245 @@
+//! Running a model on the CPU: lower a copy of the module to the LLVM
+//! dialect (TOSA first to linalg) and call `@main` through MLIR's
+//! ExecutionEngine, in process. Used by the numeric tests (pruned against
+//! masked, ratio 0 against PyTorch) and the fidelity benchmark.
+//!
+//! The inputs become constants of a wrapper `@mcprune_entry` that calls
+//! `@main` and writes each result into a caller-provided buffer.
+
+use crate::error::{Error, Result};
+use crate::ir::{self, Op};
+use mlir_sys::*;
+use std::ffi::c_void;
+
+/// An f32 tensor: shape and row-major data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    pub shape: Vec<i64>,
+    pub data: Vec<f32>,
+}
+
+/// Shared libraries the lowered code may call into.
+const RUNNER_LIBS: &[&str] = &["/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so"];
+
+/// TOSA to linalg, as MLIR's own TOSA pipeline does it.
+pub const TOSA_TO_LINALG: &str = "func.func(tosa-to-linalg-named, tosa-to-linalg, tosa-to-arith, tosa-to-tensor)";
+
+/// linalg-on-tensors to the LLVM dialect.
+pub const LINALG_TO_LLVM: &str = "func.func(linalg-generalize-named-ops), one-shot-bufferize{bufferize-function-boundaries \
+function-boundary-type-conversion=identity-layout-map}, buffer-deallocation-pipeline, convert-bufferization-to-memref, \
+func.func(convert-linalg-to-loops), convert-scf-to-cf, expand-strided-metadata, lower-affine, finalize-memref-to-llvm, \
+convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, reconcile-unrealized-casts";
+
+fn run_pipeline(module: Op, pipeline: &str) -> Result<()> {
+    unsafe {
+        let pm = mlirPassManagerCreate(module.context().0);
+        let opm = mlirPassManagerGetAsOpPassManager(pm);
+        let mut msg: Vec<u8> = Vec::new();
+        let ok = mlirOpPassManagerAddPipeline(
+            opm,
+            ir::sref(pipeline),
+            Some(ir::append_to_vec),
+            &mut msg as *mut Vec<u8> as *mut c_void,
+        );
+        if ok.value == 0 {
+            mlirPassManagerDestroy(pm);
+            return Err(Error::Pipeline(String::from_utf8_lossy(&msg).into_owned()));
+        }
+        let ok = mlirPassManagerRunOnOp(pm, module.0);
+        mlirPassManagerDestroy(pm);
+        if ok.value == 0 {
+            return Err(Error::ir(module.location(), format!("lowering failed: {pipeline}")));
+        }
+    }
+    Ok(())
+}
+
+fn tensor_type(shape: &[i64]) -> String {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    if dims.is_empty() {
+        "tensor<f32>".into()
+    } else {
+        format!("tensor<{}xf32>", dims.join("x"))
+    }
+}
+
+fn memref_type(shape: &[i64]) -> String {
+    tensor_type(shape).replacen("tensor", "memref", 1)
+}
+
+fn hex(data: &[f32]) -> String {
+    let mut s = String::with_capacity(data.len() * 8 + 3);
+    s.push_str("0x");
+    for v in data {
+        for b in v.to_le_bytes() {
+            s.push_str(&format!("{b:02X}"));
+        }
+    }
+    s
+}
+
+/// Runs `@main` of (a copy of) `module` on `inputs`; returns its results.
+/// The module must take and return static-shaped f32 tensors.
+pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    let main = module
+        .nested_ops()
+        .into_iter()
+        .find(|o| o.name() == "func.func" && o.symbol_name() == Some("main"))
+        .ok_or_else(|| Error::Ir { location: None, message: "no @main to run".into() })?;
+    let entry_block = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
+    let ret = entry_block.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
+    let arg_shapes: Vec<Vec<i64>> = entry_block
+        .arguments()
+        .map(|a| a.ty().static_shape().ok_or_else(|| Error::ir(main.location(), "non-static argument")))
+        .collect::<Result<_>>()?;
+    let out_shapes: Vec<Vec<i64>> = ret
+        .operands()
+        .map(|v| v.ty().static_shape().ok_or_else(|| Error::ir(main.location(), "non-static result")))
+        .collect::<Result<_>>()?;
+    if arg_shapes.len() != inputs.len() {
+        return Err(Error::ir(main.location(), format!("@main takes {} inputs, got {}", arg_shapes.len(), inputs.len())));
+    }
+    for (s, t) in arg_shapes.iter().zip(inputs) {
+        if *s != t.shape || t.data.len() as i64 != s.iter().product::<i64>() {
+            return Err(Error::ir(main.location(), format!("input of shape {:?} for argument {:?}", t.shape, s)));
+        }
+    }
+
+    // The wrapper, parsed beside a declaration of @main, then moved in.
+    let outs: Vec<String> = out_shapes.iter().enumerate().map(|(i, s)| format!("%out{i}: {}", memref_type(s))).collect();
+    let mut body = String::new();
+    for (i, t) in inputs.iter().enumerate() {
+        body.push_str(&format!("    %in{i} = arith.constant dense<\"{}\"> : {}\n", hex(&t.data), tensor_type(&t.shape)));
+    }
+    let ins: Vec<String> = (0..inputs.len()).map(|i| format!("%in{i}")).collect();
+    let in_types: Vec<String> = arg_shapes.iter().map(|s| tensor_type(s)).collect();
+    let out_types: Vec<String> = out_shapes.iter().map(|s| tensor_type(s)).collect();
+    body.push_str(&format!(
+        "    %r:{} = func.call @main({}) : ({}) -> ({})\n",
+        out_shapes.len(),
+        ins.join(", "),
+        in_types.join(", "),
+        out_types.join(", ")
+    ));
+    for (i, s) in out_shapes.iter().enumerate() {
+        body.push_str(&format!(
+            "    bufferization.materialize_in_destination %r#{i} in restrict writable %out{i} : ({}, {}) -> ()\n",
+            tensor_type(s),
+            memref_type(s)
+        ));
+    }
+    let text = format!(
+        "module {{\n  func.func private @main({}) -> ({})\n  func.func @mcprune_entry({}) attributes {{llvm.emit_c_interface}} {{\n{body}    return\n  }}\n}}\n",
+        in_types.join(", "),
+        out_types.join(", "),
+        outs.join(", ")
+    )
+    .replace("%r:1 =", "%r =")
+    .replace("%r#0", "%r");
+
+    let ctx = module.context();
+    unsafe {
+        let copy = module.clone_op();
+        let owned = CopyGuard(copy);
+        let wrapper = mlirModuleCreateParse(ctx.0, ir::sref(&text));
+        if wrapper.ptr.is_null() {
+            return Err(Error::Ir { location: None, message: "internal error: the run wrapper does not parse".into() });
+        }
+        let wrapper_op = Op(mlirModuleGetOperation(wrapper));
+        let entry = wrapper_op
+            .nested_ops()
+            .into_iter()
+            .find(|o| o.symbol_name() == Some("mcprune_entry"))
+            .ok_or_else(|| Error::Ir { location: None, message: "internal error: no wrapper".into() })?;
+        mlirOperationRemoveFromParent(entry.0);
+        mlirModuleDestroy(wrapper);
+        let body = owned.0.region(0).first_block().ok_or_else(|| Error::ir(module.location(), "empty module"))?;
+        body.append(entry);
+
+        let is_tosa = {
+            let mut found = false;
+            owned.0.walk(&mut |o| {
+                found |= o.dialect() == "tosa";
+                !found
+            });
+            found
+        };
+        if is_tosa {
+            run_pipeline(owned.0, TOSA_TO_LINALG)?;
+        }
+        run_pipeline(owned.0, LINALG_TO_LLVM)?;
+
+        // memrefCopy and friends live in MLIR's C runner utilities.
+        let libs: Vec<String> = RUNNER_LIBS.iter().filter(|p| std::path::Path::new(p).exists()).map(|p| format!("{p}\0")).collect();
+        let lib_refs: Vec<MlirStringRef> = libs.iter().map(|l| MlirStringRef { data: l.as_ptr() as *const _, length: l.len() - 1 }).collect();
+        let engine = mlirExecutionEngineCreate(
+            MlirModule { ptr: owned.0 .0.ptr },
+            2,
+            lib_refs.len() as i32,
+            lib_refs.as_ptr(),
+            false,
+            false,
+        );
+        if engine.ptr.is_null() {
+            return Err(Error::Ir { location: None, message: "could not create the execution engine".into() });
+        }
+        let mut results: Vec<Vec<f32>> =
+            out_shapes.iter().map(|s| vec![0f32; s.iter().product::<i64>() as usize]).collect();
+        // Memref descriptors: allocated, aligned, offset, sizes, strides.
+        let mut descs: Vec<Vec<i64>> = results
+            .iter_mut()
+            .zip(&out_shapes)
+            .map(|(buf, shape)| {
+                let mut d = vec![buf.as_mut_ptr() as i64, buf.as_mut_ptr() as i64, 0];
+                d.extend(shape.iter().copied());
+                let mut strides = vec![1i64; shape.len()];
+                for k in (0..shape.len().saturating_sub(1)).rev() {
+                    strides[k] = strides[k + 1] * shape[k + 1];
+                }
+                d.extend(strides);
+                d
+            })
+            .collect();
+        let mut desc_ptrs: Vec<*mut i64> = descs.iter_mut().map(|d| d.as_mut_ptr()).collect();
+        let mut args: Vec<*mut c_void> = desc_ptrs.iter_mut().map(|p| p as *mut *mut i64 as *mut c_void).collect();
+        let ok = mlirExecutionEngineInvokePacked(engine, ir::sref("mcprune_entry"), args.as_mut_ptr());
+        mlirExecutionEngineDestroy(engine);
+        if ok.value == 0 {
+            return Err(Error::Ir { location: None, message: "running the model failed".into() });
+        }
+        drop(owned);
+        Ok(results.into_iter().zip(out_shapes).map(|(data, shape)| Tensor { shape, data }).collect())
+    }
+}
+
+/// Destroys the lowered copy (the engine copies what it needs).
+struct CopyGuard(Op);
+
+impl Drop for CopyGuard {
+    fn drop(&mut self) {
+        unsafe { mlirOperationDestroy(self.0 .0) }
+    }
+}
+
+/// Largest absolute difference, and the largest magnitude of `b`.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> (f32, f32) {
+    let diff = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    let scale = b.iter().map(|y| y.abs()).fold(0f32, f32::max);
+    (diff, scale)
+}
+
+/// Reads `{"inputs": [{"shape", "data"}], "outputs": [...]}` (the fixtures'
+/// `NAME.io.json`) or the held-out data (`inputs` only).
+pub fn read_tensors(json: &serde_json::Value, key: &str) -> Vec<Tensor> {
+    json[key]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|t| Tensor {
+                    shape: t["shape"].as_array().map(|s| s.iter().filter_map(|d| d.as_i64()).collect()).unwrap_or_default(),
+                    data: t["data"].as_array().map(|d| d.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect()).unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

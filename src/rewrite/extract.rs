@@ -1,0 +1,360 @@
+//! Extraction and rebuild: the cheapest program of each root (a selection
+//! costs infinity, a constant its elements), rebuilt as MLIR ops at the
+//! original ops' positions and locations. An op whose operands did not
+//! change is kept as it is; a changed op is cloned with its new operands and
+//! result types; calls, loops and branches are updated in place.
+
+use super::build::Built;
+use super::lang::{Leaf, Tensor};
+use super::prune::{Fold, Prune};
+use super::rules::PruneGraph;
+use super::sig::SigKind;
+use crate::deps::Analysis;
+use crate::error::{Error, Result};
+use crate::ir::dense::{self, FloatElements};
+use crate::ir::{Attribute, Op, Type, Value};
+use egg::{CostFunction, Extractor, Id, Language};
+use std::collections::HashMap;
+
+/// Selections cost infinity, constants their elements, everything else one.
+pub struct PruneCost<'a> {
+    pub eg: &'a PruneGraph,
+}
+
+impl CostFunction<Tensor> for PruneCost<'_> {
+    type Cost = f64;
+
+    fn cost<C: FnMut(Id) -> f64>(&mut self, enode: &Tensor, mut costs: C) -> f64 {
+        match enode {
+            Tensor::Take(_) => f64::INFINITY,
+            Tensor::Leaf(Leaf::Fold(k)) => match self.eg.analysis.folds.get(*k) {
+                Fold::Weight { .. } => self.eg.analysis.fold_shape(*k).iter().product::<i64>() as f64,
+                Fold::Splat { .. } => 1.0,
+            },
+            Tensor::Leaf(_) => 0.0,
+            Tensor::Res([_, x]) => costs(*x),
+            Tensor::Op(ch) => {
+                let op = Prune::number(self.eg, ch[0]).unwrap_or(0) as usize;
+                let sig = &self.eg.analysis.sigs[op];
+                let own = if sig.kind == SigKind::Weight {
+                    sig.results[0].as_ref().map(|s| s.iter().product::<i64>() as f64).unwrap_or(1.0)
+                } else {
+                    1.0
+                };
+                own + ch[1..].iter().map(|&c| costs(c)).sum::<f64>()
+            }
+        }
+    }
+}
+
+/// Rebuilds the extracted program of one function into the IR.
+pub struct Rebuild<'a> {
+    pub a: &'a Analysis,
+    pub eg: &'a PruneGraph,
+    pub ex: Extractor<'a, PruneCost<'a>, Tensor, Prune>,
+    /// Built results of each class.
+    built: HashMap<Id, Vec<Value>>,
+    folds: HashMap<u32, Value>,
+}
+
+fn shape_of(eg: &PruneGraph, id: Id, r: usize) -> Option<Vec<i64>> {
+    eg[id].data.shapes.get(r).cloned().flatten()
+}
+
+impl<'a> Rebuild<'a> {
+    pub fn new(a: &'a Analysis, eg: &'a PruneGraph) -> Rebuild<'a> {
+        let ex = Extractor::new(eg, PruneCost { eg });
+        Rebuild { a, eg, ex, built: HashMap::new(), folds: HashMap::new() }
+    }
+
+    fn op_of(&self, id: Id) -> Option<usize> {
+        Prune::number(self.eg, id).map(|n| n as usize)
+    }
+
+    /// The op a class is about, for error locations.
+    fn location_op(&self, id: Id) -> Option<Op> {
+        self.eg[id].nodes.iter().find_map(|n| match n {
+            Tensor::Op(ch) => self.op_of(ch[0]).map(|o| self.a.ops[o]),
+            Tensor::Take([_, _, x]) | Tensor::Res([_, x]) => self.location_op(*x),
+            _ => None,
+        })
+    }
+
+    fn error_at(&self, id: Id, message: String) -> Error {
+        match self.location_op(id) {
+            Some(op) => Error::ir(op.location(), message),
+            None => Error::Ir { location: None, message },
+        }
+    }
+
+    /// Whether the best node of a sink's class is its pruned form.
+    pub fn sink_took_effect(&self, class: Id, pruned: &Tensor) -> bool {
+        if std::env::var("MCPRUNE_DEBUG").is_ok() {
+            eprintln!("best {:?} cost {}", self.ex.find_best_node(class), self.ex.find_best_cost(class));
+            for c in pruned.children() {
+                eprintln!("  child {:?} cost {} best {:?} nodes {:?}", c, self.ex.find_best_cost(*c), self.ex.find_best_node(*c), self.eg[*c].nodes);
+                for g in self.ex.find_best_node(*c).children() {
+                    eprintln!("     grandchild {:?} cost {} best {:?} data {:?}", g, self.ex.find_best_cost(*g), self.ex.find_best_node(*g), self.eg[*g].data.shapes);
+                }
+            }
+        }
+        match (self.ex.find_best_node(class), pruned) {
+            (Tensor::Op(b), Tensor::Op(w)) => {
+                b.iter().map(|&c| self.eg.find(c)).collect::<Vec<_>>() == w.iter().map(|&c| self.eg.find(c)).collect::<Vec<_>>()
+            }
+            _ => false,
+        }
+    }
+
+    /// Where selections under `class` got stuck: the op (and dim) a
+    /// selection could not be pushed through, following infinite costs.
+    pub fn stuck_at(&self, node: &Tensor) -> Option<(Op, usize)> {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<Id> = node.children().iter().map(|&c| self.eg.find(c)).collect();
+        while let Some(c) = stack.pop() {
+            if !seen.insert(c) {
+                continue;
+            }
+            for node in &self.eg[c].nodes {
+                match node {
+                    Tensor::Take([_, d, x]) => {
+                        let x = self.eg.find(*x);
+                        let finite_inner = self.ex.find_best_cost(x).is_finite();
+                        if finite_inner && !self.ex.find_best_cost(c).is_finite() {
+                            if let Some(op) = self.location_op(x) {
+                                return Some((op, Prune::number(self.eg, *d).unwrap_or(0) as usize));
+                            }
+                        }
+                        stack.push(x);
+                    }
+                    Tensor::Op(ch) => {
+                        stack.extend(ch[1..].iter().map(|&x| self.eg.find(x)).filter(|&x| !self.ex.find_best_cost(x).is_finite()))
+                    }
+                    Tensor::Res([_, x]) => stack.push(self.eg.find(*x)),
+                    Tensor::Leaf(_) => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// Values of `class`, building what they need first (iteratively).
+    pub fn value(&mut self, class: Id) -> Result<Vec<Value>> {
+        let class = self.eg.find(class);
+        let mut stack: Vec<(Id, bool)> = vec![(class, false)];
+        while let Some((c, expanded)) = stack.pop() {
+            if self.built.contains_key(&c) {
+                continue;
+            }
+            let node = self.ex.find_best_node(c).clone();
+            let deps: Vec<Id> = match &node {
+                Tensor::Op(ch) => ch[1..].iter().map(|&x| self.eg.find(x)).collect(),
+                Tensor::Res([_, x]) => vec![self.eg.find(*x)],
+                Tensor::Take(_) => {
+                    let name = self.location_op(c).map(|o| crate::groups::describe_op(o)).unwrap_or_default();
+                    return Err(self.error_at(c, format!("could not push a channel selection through {name}")));
+                }
+                Tensor::Leaf(_) => vec![],
+            };
+            if !expanded {
+                stack.push((c, true));
+                for d in deps {
+                    if !self.built.contains_key(&d) {
+                        stack.push((d, false));
+                    }
+                }
+                continue;
+            }
+            let values = self.materialize(c, &node)?;
+            self.built.insert(c, values);
+        }
+        Ok(self.built[&class].clone())
+    }
+
+    fn materialize(&mut self, c: Id, node: &Tensor) -> Result<Vec<Value>> {
+        match node {
+            Tensor::Leaf(Leaf::Arg(v)) => Ok(vec![self.a.values[*v as usize].value]),
+            Tensor::Leaf(Leaf::PrunedArg(v)) => {
+                let arg = self.a.values[*v as usize].value;
+                if let Some(shape) = shape_of(self.eg, c, 0) {
+                    arg.set_type(arg.ty().ranked_tensor_like(&shape));
+                }
+                Ok(vec![arg])
+            }
+            Tensor::Leaf(Leaf::Fold(k)) => Ok(vec![self.fold(*k)?]),
+            Tensor::Leaf(_) => Err(self.error_at(c, "internal error: a leaf that is not a value".into())),
+            Tensor::Take(_) => unreachable!("rejected when expanding"),
+            Tensor::Res([r, x]) => {
+                let r = Prune::number(self.eg, *r).unwrap_or(0) as usize;
+                let vals = &self.built[&self.eg.find(*x)];
+                Ok(vec![vals[r]])
+            }
+            Tensor::Op(ch) => {
+                let oid = self.op_of(ch[0]).ok_or_else(|| self.error_at(c, "internal error: op node without op".into()))?;
+                let op = self.a.ops[oid];
+                let operands: Vec<Value> = ch[1..].iter().map(|&x| self.built[&self.eg.find(x)][0]).collect();
+                let shapes: Vec<Option<Vec<i64>>> = (0..op.num_results()).map(|r| shape_of(self.eg, c, r)).collect();
+                self.rebuild_op(op, &operands, &shapes)
+            }
+        }
+    }
+
+    /// The op with new operands and result shapes: the original when
+    /// nothing changed, updated in place for structural ops, a clone otherwise.
+    fn rebuild_op(&mut self, op: Op, operands: &[Value], shapes: &[Option<Vec<i64>>]) -> Result<Vec<Value>> {
+        let same_operands = op.operands().zip(operands).all(|(a, b)| a == *b);
+        let same_types = op.results().zip(shapes).all(|(v, s)| match s {
+            Some(s) => v.ty().static_shape().as_ref() == Some(s),
+            None => true,
+        });
+        if same_operands && same_types {
+            return Ok(op.results().collect());
+        }
+        let target = if crate::deps::rules::is_structural(op) {
+            op
+        } else {
+            let clone = op.clone_op();
+            clone.insert_before(op);
+            clone
+        };
+        for (i, v) in operands.iter().enumerate() {
+            target.set_operand(i, *v);
+        }
+        for (r, s) in shapes.iter().enumerate() {
+            if let Some(s) = s {
+                let v = target.result(r);
+                if v.ty().is_ranked_tensor() {
+                    v.set_type(v.ty().ranked_tensor_like(s));
+                }
+            }
+        }
+        fix_shape_attributes(target)?;
+        Ok(target.results().collect())
+    }
+
+    /// A new constant for fold `k`, inserted before the op it slices.
+    fn fold(&mut self, k: u32) -> Result<Value> {
+        if let Some(v) = self.folds.get(&k) {
+            return Ok(*v);
+        }
+        let fold = self.eg.analysis.folds.get(k).clone();
+        let shape = self.eg.analysis.fold_shape(k);
+        let value = match fold {
+            Fold::Weight { op, keep } => {
+                let op = self.a.ops[op as usize];
+                let name = if op.attribute("value").is_some() { "value" } else { "values" };
+                let attr = op.attribute(name).ok_or_else(|| Error::ir(op.location(), "weight without data"))?;
+                let data = FloatElements::read(attr)
+                    .map_err(|e| Error::ir(op.location(), e.to_string()))?
+                    .ok_or_else(|| Error::ir(op.location(), "weight without float data"))?;
+                let old_shape = op.result(0).ty().static_shape().unwrap_or_default();
+                let sels: Vec<Option<Vec<usize>>> = keep
+                    .iter()
+                    .map(|s| s.map(|s| self.eg.analysis.sels.get(s).iter().map(|&i| i as usize).collect()))
+                    .collect();
+                let bytes = dense::gather(data.bytes(), &old_shape, data.kind.byte_width(), &sels);
+                let new_ty = op.result(0).ty().ranked_tensor_like(&shape);
+                let new_attr = dense::build(data.storage, new_ty, bytes, &pruned_blob_name(attr));
+                let clone = op.clone_op();
+                clone.set_attribute(name, new_attr);
+                clone.result(0).set_type(new_ty);
+                clone.insert_before(op);
+                clone.result(0)
+            }
+            Fold::Splat { op, shape } => {
+                let op = self.a.ops[op as usize];
+                let clone = op.clone_op();
+                let new_ty = op.result(0).ty().ranked_tensor_like(&shape);
+                for name in ["value", "values"] {
+                    if let Some(attr) = op.attribute(name).filter(|a| a.is_dense_elements()) {
+                        let splat = unsafe {
+                            Attribute(mlir_sys::mlirDenseElementsAttrSplatGet(
+                                new_ty.0,
+                                mlir_sys::mlirDenseElementsAttrGetSplatValue(attr.0),
+                            ))
+                        };
+                        clone.set_attribute(name, splat);
+                    }
+                }
+                clone.result(0).set_type(new_ty);
+                clone.insert_before(op);
+                clone.result(0)
+            }
+        };
+        self.folds.insert(k, value);
+        Ok(value)
+    }
+}
+
+/// `dense_resource<name>` → `name_pruned` (MLIR makes it unique if taken).
+fn pruned_blob_name(attr: Attribute) -> String {
+    let text = attr.to_string();
+    let name = text.strip_prefix("dense_resource<").and_then(|r| r.split('>').next()).unwrap_or("weights");
+    format!("{name}_pruned")
+}
+
+/// Attributes that restate a result shape.
+fn fix_shape_attributes(op: Op) -> Result<()> {
+    let ctx = op.context();
+    match op.name() {
+        "tensor.expand_shape" => {
+            if let Some(shape) = op.result(0).ty().static_shape() {
+                op.set_attribute("static_output_shape", Attribute::dense_i64_array(ctx, &shape));
+            }
+        }
+        "tosa.reshape" => {
+            // The shape operand is a shared `tosa.const_shape`: give this
+            // reshape its own.
+            let shape = op.result(0).ty().static_shape().unwrap_or_default();
+            let def = op.operand(1).defining_op().filter(|d| d.name() == "tosa.const_shape");
+            let def = def.ok_or_else(|| Error::ir(op.location(), "tosa.reshape without a constant shape"))?;
+            let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            let text = format!("dense<[{}]> : tensor<{}xindex>", dims.join(", "), shape.len());
+            let attr = Attribute::parse(ctx, &text).ok_or_else(|| Error::ir(op.location(), "bad shape"))?;
+            let new = def.clone_op();
+            new.set_attribute("values", attr);
+            new.insert_before(op);
+            op.set_operand(1, new.result(0));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Sets a function's type from its entry block and its returns.
+pub fn update_function_type(func: Op) {
+    let Some(entry) = func.region(0).first_block() else { return };
+    let inputs: Vec<mlir_sys::MlirType> = entry.arguments().map(|a| a.ty().0).collect();
+    let mut results: Vec<mlir_sys::MlirType> = Vec::new();
+    if let Some(ret) = entry.terminator().filter(|t| t.name() == "func.return") {
+        results = ret.operands().map(|v| v.ty().0).collect();
+    } else if let Some(Some(t)) = func.attribute("function_type").map(|a| unsafe {
+        let t = Type(mlir_sys::mlirTypeAttrGetValue(a.0));
+        (!t.is_null()).then_some(t)
+    }) {
+        results = (0..unsafe { mlir_sys::mlirFunctionTypeGetNumResults(t.0) })
+            .map(|i| unsafe { mlir_sys::mlirFunctionTypeGetResult(t.0, i) })
+            .collect();
+    }
+    unsafe {
+        let ft = mlir_sys::mlirFunctionTypeGet(
+            func.context().0,
+            inputs.len() as isize,
+            inputs.as_ptr(),
+            results.len() as isize,
+            results.as_ptr(),
+        );
+        func.set_attribute("function_type", Attribute(mlir_sys::mlirTypeAttrGet(ft)));
+    }
+}
+
+/// Points every root's terminator at its rebuilt operands.
+pub fn connect_roots(rb: &mut Rebuild, built: &Built) -> Result<()> {
+    for (term, roots) in &built.roots {
+        for (i, &r) in roots.iter().enumerate() {
+            let v = rb.value(r)?[0];
+            term.set_operand(i, v);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! The rule table: named rewrites that push channel selections (`take`)
+//! through ops towards the constants they came from, where the analysis
+//! folds them ([`super::prune`]). Every rule searches `(take ?s ?d ?x)` and
+//! rewrites through the op nodes of `?x` using that op's links, so the op
+//! knowledge is the dependency analysis' rule tables, read through
+//! [`super::sig`].
+
+use super::lang::{Leaf, Tensor};
+use super::prune::Prune;
+use super::sig::{Link, SigKind};
+use egg::{Applier, EGraph, Id, Pattern, PatternAst, Rewrite, Subst, Symbol, Var};
+
+pub type PruneGraph = EGraph<Tensor, Prune>;
+
+/// Every rule of the rewrite, by name.
+pub fn rules() -> Vec<Rewrite<Tensor, Prune>> {
+    let take: Pattern<Tensor> = "(take ?s ?d ?x)".parse().expect("pattern");
+    let take_take: Pattern<Tensor> = "(take ?t ?d (take ?s ?d ?x))".parse().expect("pattern");
+    let push = |kind| Push { kind, s: var("?s"), d: var("?d"), x: var("?x") };
+    vec![
+        Rewrite::new("take-through-same-index", take.clone(), push(PushKind::Same)).expect("rule"),
+        Rewrite::new("take-through-concat", take.clone(), push(PushKind::Concat)).expect("rule"),
+        Rewrite::new("take-through-flatten", take.clone(), push(PushKind::Collapse)).expect("rule"),
+        Rewrite::new("take-through-unflatten", take, push(PushKind::Expand)).expect("rule"),
+        Rewrite::new("take-of-take", take_take, Compose { t: var("?t"), s: var("?s"), d: var("?d"), x: var("?x") })
+            .expect("rule"),
+    ]
+}
+
+fn var(s: &str) -> Var {
+    s.parse().expect("variable")
+}
+
+/// Adds a selection leaf and a dim leaf.
+pub fn sel_leaf(eg: &mut PruneGraph, keep: Vec<u32>) -> Id {
+    let s = eg.analysis.sels.intern(keep);
+    eg.add(Tensor::Leaf(Leaf::Sel(s)))
+}
+
+pub fn dim_leaf(eg: &mut PruneGraph, d: usize) -> Id {
+    eg.add(Tensor::Leaf(Leaf::Dim(d as u32)))
+}
+
+/// `(take keep dim x)`, or `x` itself when `keep` is everything.
+pub fn take(eg: &mut PruneGraph, x: Id, keep: &[u32], dim: usize, size: i64) -> Id {
+    if keep.len() as i64 == size && keep.iter().enumerate().all(|(i, &k)| i as u32 == k) {
+        return x;
+    }
+    let s = sel_leaf(eg, keep.to_vec());
+    let d = dim_leaf(eg, dim);
+    eg.add(Tensor::Take([s, d, x]))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PushKind {
+    Same,
+    Concat,
+    Collapse,
+    Expand,
+}
+
+/// Pushes `(take s d (op o ...))` into the op's operands along its links.
+struct Push {
+    kind: PushKind,
+    s: Var,
+    d: Var,
+    x: Var,
+}
+
+/// The op nodes in class `x`: (op number, children).
+fn op_nodes(eg: &PruneGraph, x: Id) -> Vec<(u32, Vec<Id>)> {
+    eg[x]
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            Tensor::Op(ch) => Prune::number(eg, ch[0]).map(|o| (o, ch.to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Applier<Tensor, Prune> for Push {
+    fn apply_one(&self, eg: &mut PruneGraph, eclass: Id, subst: &Subst, _: Option<&PatternAst<Tensor>>, _: Symbol) -> Vec<Id> {
+        let (Some(s), Some(d)) = (Prune::number(eg, subst[self.s]), Prune::number(eg, subst[self.d])) else {
+            return vec![];
+        };
+        let d = d as usize;
+        let keep = eg.analysis.sels.get(s).clone();
+        let mut changed = vec![];
+        for (op, children) in op_nodes(eg, subst[self.x]) {
+            let sig = eg.analysis.sigs[op as usize].clone();
+            if sig.kind != SigKind::Plain || sig.results.len() != 1 {
+                continue;
+            }
+            let mut new = children.clone();
+            let mut applied = false;
+            for link in &sig.links {
+                match (self.kind, link) {
+                    (PushKind::Same, Link::Same { result: 0, rdim, operand, odim }) if *rdim == d => {
+                        let size = eg[new[1 + operand]].data.shape().map(|s| s[*odim]).unwrap_or(-1);
+                        new[1 + operand] = take(eg, new[1 + operand], &keep, *odim, size);
+                        applied = true;
+                    }
+                    (PushKind::Concat, Link::Concat { result: 0, rdim, parts }) if *rdim == d => {
+                        let mut ok = true;
+                        let mut pieces = Vec::new();
+                        for &(j, od, off, size) in parts {
+                            let part: Vec<u32> =
+                                keep.iter().filter(|&&i| (i as i64) >= off && (i as i64) < off + size).map(|&i| i - off as u32).collect();
+                            ok &= !part.is_empty();
+                            pieces.push((j, od, part, size));
+                        }
+                        if ok {
+                            for (j, od, part, size) in pieces {
+                                new[1 + j] = take(eg, new[1 + j], &part, od, size);
+                            }
+                            applied = true;
+                        }
+                    }
+                    (PushKind::Collapse, Link::Collapse { result: 0, rdim, parts }) if *rdim == d => {
+                        // The kept flat indices must be a product of kept
+                        // indices of each part (whole channel blocks).
+                        let per_part: Vec<Vec<u32>> = parts
+                            .iter()
+                            .map(|&(_, _, st, size)| {
+                                let mut v: Vec<u32> = keep.iter().map(|&i| ((i as i64 / st) % size) as u32).collect();
+                                v.sort_unstable();
+                                v.dedup();
+                                v
+                            })
+                            .collect();
+                        if per_part.iter().map(|v| v.len()).product::<usize>() == keep.len() {
+                            for (&(j, od, _, size), k) in parts.iter().zip(per_part) {
+                                new[1 + j] = take(eg, new[1 + j], &k, od, size);
+                            }
+                            applied = true;
+                        }
+                    }
+                    (PushKind::Expand, Link::Expand { operand, odim, parts }) => {
+                        if let Some(k) = parts.iter().position(|p| p.0 == 0 && p.1 == d) {
+                            // Every flat index whose part-k coordinate is kept.
+                            let mut flat: Vec<u32> = vec![0];
+                            for (pi, &(_, _, st, size)) in parts.iter().enumerate() {
+                                let coords: Vec<u32> = if pi == k { keep.clone() } else { (0..size as u32).collect() };
+                                flat = flat.iter().flat_map(|&f| coords.iter().map(move |&c| f + c * st as u32)).collect();
+                            }
+                            flat.sort_unstable();
+                            let size = eg[new[1 + operand]].data.shape().map(|s| s[*odim]).unwrap_or(-1);
+                            new[1 + operand] = take(eg, new[1 + operand], &flat, *odim, size);
+                            applied = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if applied {
+                let id = eg.add(Tensor::Op(new.into_boxed_slice()));
+                if eg.union(eclass, id) {
+                    changed.push(id);
+                }
+            }
+        }
+        changed
+    }
+}
+
+/// `(take t d (take s d x))` is one selection along `d`.
+struct Compose {
+    t: Var,
+    s: Var,
+    d: Var,
+    x: Var,
+}
+
+impl Applier<Tensor, Prune> for Compose {
+    fn apply_one(&self, eg: &mut PruneGraph, eclass: Id, subst: &Subst, _: Option<&PatternAst<Tensor>>, _: Symbol) -> Vec<Id> {
+        let (Some(t), Some(s)) = (Prune::number(eg, subst[self.t]), Prune::number(eg, subst[self.s])) else {
+            return vec![];
+        };
+        let (inner, outer) = (eg.analysis.sels.get(s).clone(), eg.analysis.sels.get(t).clone());
+        let keep: Vec<u32> = outer.iter().map(|&k| inner[k as usize]).collect();
+        let sel = sel_leaf(eg, keep);
+        let id = eg.add(Tensor::Take([sel, subst[self.d], subst[self.x]]));
+        if eg.union(eclass, id) {
+            vec![id]
+        } else {
+            vec![]
+        }
+    }
+}
