@@ -29,6 +29,7 @@
 use super::component_groups::write_file;
 use super::component_tag::parse_tag_options;
 use super::{ModulePass, OptionSpec, OptionValues, PassSpec};
+use crate::calibrate::{self, Compensate};
 use crate::component::{assign, TagOptions};
 use crate::deps::Analysis;
 use crate::error::{Error, Result};
@@ -75,6 +76,19 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: "remove",
         help: "remove channels, or zero their weights and keep shapes",
     },
+    OptionSpec {
+        name: "calibration",
+        values: "FILE.json",
+        default: "",
+        help: "sample inputs ({\"inputs\": [{\"shape\", \"data\"}]}): rank by activations, compensate consumers",
+    },
+    OptionSpec {
+        name: "compensate",
+        values: "none|mean|lstsq",
+        default: "lstsq with calibration",
+        help: "make consumers see the removed channels' mean or least-squares reconstruction",
+    },
+    OptionSpec { name: "ridge", values: "F", default: "0.001", help: "ridge of the least-squares fit, relative to the data" },
     OptionSpec { name: "report", values: "FILE.json", default: "", help: "write the JSON report here" },
     OptionSpec { name: "strategy", values: "auto|attr|func|loc", default: "auto", help: "as in component-tag" },
     OptionSpec { name: "depth", values: "N", default: "1", help: "as in component-tag" },
@@ -99,6 +113,9 @@ pub struct ComponentPrune {
     pub materialize: Materialize,
     pub report: Option<String>,
     pub tags: TagOptions,
+    pub calibration: Option<String>,
+    pub compensate: Compensate,
+    pub ridge: f64,
 }
 
 /// Reads and checks the options.
@@ -120,7 +137,20 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
         "mask" => Materialize::Mask,
         _ => Materialize::Remove,
     };
+    let calibration = values.path("calibration");
+    let compensate = match values.choice("compensate", if calibration.is_some() { "lstsq" } else { "none" }, &["none", "mean", "lstsq"])? {
+        "mean" => Compensate::Mean,
+        "lstsq" => Compensate::Lstsq,
+        _ => Compensate::None,
+    };
+    if compensate != Compensate::None && calibration.is_none() {
+        return Err(Error::option("component-prune", "compensate= needs calibration=FILE.json"));
+    }
+    let ridge = values.f64_in("ridge", 1e-3, 0.0, f64::INFINITY)?;
     Ok(ComponentPrune {
+        calibration,
+        compensate,
+        ridge,
         plan: PlanOptions {
             ratio,
             grouping,
@@ -131,6 +161,7 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
             component_weights: values.weights("component-weights")?,
             round_to: values.usize_at_least("round-to", 1, 1)?,
             min_keep: values.usize_at_least("min-keep", 1, 1)?,
+            calibrated: Default::default(),
         },
         materialize,
         report: values.path("report"),
@@ -154,7 +185,23 @@ impl ComponentPrune {
         let map = assign(module, &self.tags);
         let analysis = Analysis::run(module);
         let groups = Groups::build(&analysis, &map);
-        let plan = select(&analysis, &groups, &map, &self.plan)?;
+        let mut options = self.plan.clone();
+        let mut notes = Vec::new();
+        let calibration = match &self.calibration {
+            Some(path) => {
+                let inputs = calibrate::read_inputs(path)?;
+                let sinks = calibrate::find_sinks(&analysis, &groups);
+                let acts = calibrate::record(module, &analysis, &sinks, &inputs)?;
+                options.calibrated = calibrate::importance(&analysis, &groups, &sinks, &acts)?;
+                Some((sinks, acts))
+            }
+            None => None,
+        };
+        let mut plan = select(&analysis, &groups, &map, &options)?;
+        if let Some((sinks, acts)) = &calibration {
+            notes = calibrate::compensate(&analysis, &plan, sinks, acts, self.compensate, self.ridge)?;
+        }
+        plan.notes.extend(notes);
         let mut report = Report::build(&analysis, &map, &groups, self.plan.grouping);
         let flops_before = flops(&analysis);
 

@@ -4,6 +4,7 @@
 //! ([`ir`]), components ([`component`]), the passes ([`passes`], one file
 //! each under `passes/`), and the mlir-opt-style driver ([`driver`]).
 
+pub mod calibrate;
 pub mod component;
 pub mod deps;
 pub mod driver;

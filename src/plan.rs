@@ -39,6 +39,9 @@ pub struct PlanOptions {
     pub component_weights: Vec<(String, f64)>,
     pub round_to: usize,
     pub min_keep: usize,
+    /// Per group id: importance measured on calibration inputs, used instead
+    /// of weight magnitudes.
+    pub calibrated: BTreeMap<usize, Vec<f64>>,
 }
 
 impl Default for PlanOptions {
@@ -53,6 +56,7 @@ impl Default for PlanOptions {
             component_weights: Vec::new(),
             round_to: 1,
             min_keep: 1,
+            calibrated: BTreeMap::new(),
         }
     }
 }
@@ -205,7 +209,10 @@ pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOpti
             plan.skipped.insert(g.id, why);
             continue;
         }
-        let mut imp = norms.group_importance(a, g, opts.importance)?;
+        let mut imp = match opts.calibrated.get(&g.id) {
+            Some(c) => c.clone(),
+            None => norms.group_importance(a, g, opts.importance)?,
+        };
         let w = g.components.iter().map(|&c| weight_of(c)).fold(f64::MIN, f64::max);
         let w = if w == f64::MIN { 1.0 } else { w };
         for x in &mut imp {

@@ -131,6 +131,20 @@ pub fn decode(kind: FloatKind, b: &[u8]) -> f32 {
     }
 }
 
+/// Values as little-endian bytes of `kind`.
+pub fn encode(kind: FloatKind, values: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * kind.byte_width());
+    for &v in values {
+        match kind {
+            FloatKind::F32 => out.extend_from_slice(&v.to_le_bytes()),
+            FloatKind::F16 => out.extend_from_slice(&half::f16::from_f32(v).to_le_bytes()),
+            FloatKind::BF16 => out.extend_from_slice(&half::bf16::from_f32(v).to_le_bytes()),
+            FloatKind::F64 => out.extend_from_slice(&(v as f64).to_le_bytes()),
+        }
+    }
+    out
+}
+
 /// Keeps, on every dim that has a selection, only the listed indices
 /// (ascending). `bytes` holds `shape` row-major with elements of `width`
 /// bytes. Runs of whole inner rows are copied at once.
