@@ -244,6 +244,8 @@ impl ComponentPrune {
         report.summary.flops_before = flops_before;
         report.summary.params_after = plan.params_after;
         report.summary.notes = plan.notes.clone();
+        report.summary.ratio_target = Some(self.plan.ratio);
+        report.summary.ratio_reached = Some((plan.ratio_reached() * 10000.0).round() / 10000.0);
         let names: Vec<String> = map.components().map(|(_, n)| n.to_string()).collect();
         for (c, comp) in report.components.iter_mut().enumerate() {
             let id = map.id(&names[c]).unwrap_or(c);

@@ -64,6 +64,11 @@ pub struct Summary {
     pub params_after: u64,
     pub flops_before: u64,
     pub flops_after: u64,
+    /// `component-prune`: the ratio asked and the share of parameters removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_target: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_reached: Option<f64>,
     /// Why the ratio reached differs from the one asked, and similar.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -204,6 +209,8 @@ impl Report {
                 params_after: total,
                 flops_before: f,
                 flops_after: f,
+                ratio_target: None,
+                ratio_reached: None,
                 notes: Vec::new(),
             },
         }

@@ -153,3 +153,6 @@ fn erase_dead_ops(a: &Analysis, func: Op) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

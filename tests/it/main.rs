@@ -5,4 +5,5 @@ mod components;
 mod lit;
 mod readme;
 mod groups;
-mod numeric;
+pub mod numeric;
+mod prune;

@@ -1,0 +1,166 @@
+//! component-prune's guarantees: protected components keep every weight
+//! byte for byte, kept interfaces keep their sizes, determinism, the report,
+//! and half-precision weights.
+
+use crate::common::{fixture, parse, with_blobs, DIALECTS};
+use crate::numeric::prune;
+use mcprune::component::{assign, TagOptions};
+use mcprune::deps::Analysis;
+use mcprune::groups::Groups;
+use mcprune::ir::dense::FloatElements;
+use std::collections::BTreeMap;
+
+/// (component, op location, shape, bytes) of every weight constant.
+fn weights(module: mcprune::ir::Op) -> Vec<(String, String, Vec<i64>, Vec<u8>)> {
+    let map = assign(module, &TagOptions::default());
+    let a = Analysis::run(module);
+    let mut out: Vec<_> = a
+        .weights
+        .iter()
+        .map(|w| {
+            let op = a.ops[w.op];
+            let attr = op.attribute("value").or_else(|| op.attribute("values")).expect("data");
+            let data = FloatElements::read(attr).expect("readable").expect("float");
+            (
+                map.component_of(op).map(|c| map.name(c).to_string()).unwrap_or_default(),
+                op.location().first_name().unwrap_or("").to_string(),
+                a.values[w.value].shape.clone(),
+                data.bytes().to_vec(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn protect_leaves_every_encoder_weight_byte_identical() {
+    for dialect in DIALECTS {
+        let path = fixture(&format!("tdmpc_small.{dialect}.mlir"));
+        let original = crate::common::load(&path);
+        let before: Vec<_> = weights(original.module.op()).into_iter().filter(|w| w.0 == "encoder").collect();
+        let (pruned, outcome) = prune(&path, "ratio=0.5 protect=encoder interfaces=prune");
+        assert!(outcome.plan.ratio_reached() > 0.3, "something else was pruned");
+        let after: Vec<_> = weights(pruned.module.op()).into_iter().filter(|w| w.0 == "encoder").collect();
+        assert!(!before.is_empty());
+        assert_eq!(before, after, "{dialect}: encoder weights changed");
+    }
+}
+
+/// Channel counts of interface groups, keyed by the components they span.
+fn interface_sizes(module: mcprune::ir::Op) -> BTreeMap<Vec<String>, Vec<usize>> {
+    let map = assign(module, &TagOptions::default());
+    let a = Analysis::run(module);
+    let groups = Groups::build(&a, &map);
+    let mut out: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    for g in groups.groups.iter().filter(|g| g.is_interface()) {
+        let key = g.components.iter().map(|&c| map.name(c).to_string()).collect();
+        out.entry(key).or_default().push(g.channels);
+    }
+    out.values_mut().for_each(|v| v.sort());
+    out
+}
+
+#[test]
+fn kept_interfaces_keep_their_sizes() {
+    for model in ["tdmpc_small", "jepa", "res_cnn", "concat_heads", "shared_cell"] {
+        for dialect in DIALECTS {
+            let path = fixture(&format!("{model}.{dialect}.mlir"));
+            let before = interface_sizes(crate::common::load(&path).module.op());
+            let (pruned, _) = prune(&path, "ratio=0.5 interfaces=keep");
+            assert_eq!(before, interface_sizes(pruned.module.op()), "{model}.{dialect}");
+            // And pruning them as a whole does shrink some.
+            let (whole, outcome) = prune(&path, "ratio=0.5 interfaces=prune");
+            if outcome.plan.removed.keys().any(|g| outcome.report.groups[*g].kind == "interface") {
+                assert_ne!(before, interface_sizes(whole.module.op()), "{model}.{dialect}: interfaces=prune");
+            }
+        }
+    }
+}
+
+#[test]
+fn pruning_is_deterministic() {
+    let path = fixture("concat_heads.tosa.mlir");
+    let print = |l: &crate::common::Loaded| l.module.op().to_text();
+    let (a, _) = prune(&path, "ratio=0.4 scope=local");
+    let (b, _) = prune(&path, "ratio=0.4 scope=local");
+    assert_eq!(print(&a), print(&b));
+}
+
+#[test]
+fn report_of_a_pruned_fixture() {
+    let (_, outcome) = prune(&fixture("tdmpc_small.linalg.mlir"), "ratio=0.4");
+    let r = &outcome.report;
+    assert_eq!(r.summary.params_before, 35366);
+    assert!((r.summary.params_after as f64 / 35366.0 - 0.6).abs() < 0.01);
+    assert!(r.summary.flops_after < r.summary.flops_before);
+    assert_eq!(r.components.iter().map(|c| c.params_after).sum::<u64>(), r.summary.params_after);
+    insta::assert_json_snapshot!("prune_report_tdmpc_small_linalg_0.4", r);
+}
+
+/// A two-layer MLP with weights of the given float type.
+fn mlp(elem: &str, bytes_per: usize) -> String {
+    let model = format!(
+        r#"
+func.func @main(%x: tensor<2x4x{elem}>) -> tensor<2x3x{elem}> {{
+  %w1 = arith.constant dense_resource<w1> : tensor<4x6x{elem}> loc("enc.0"("m.py":1:1))
+  %w2 = arith.constant dense_resource<w2> : tensor<6x3x{elem}> loc("head.0"("m.py":2:1))
+  %z = arith.constant 0.0 : {elem}
+  %e1 = tensor.empty() : tensor<2x6x{elem}>
+  %f1 = linalg.fill ins(%z : {elem}) outs(%e1 : tensor<2x6x{elem}>) -> tensor<2x6x{elem}>
+  %h = linalg.matmul ins(%x, %w1 : tensor<2x4x{elem}>, tensor<4x6x{elem}>) outs(%f1 : tensor<2x6x{elem}>) -> tensor<2x6x{elem}> loc("enc.0"("m.py":3:1))
+  %t = math.tanh %h : tensor<2x6x{elem}> loc("enc.1"("m.py":4:1))
+  %e2 = tensor.empty() : tensor<2x3x{elem}>
+  %f2 = linalg.fill ins(%z : {elem}) outs(%e2 : tensor<2x3x{elem}>) -> tensor<2x3x{elem}>
+  %y = linalg.matmul ins(%t, %w2 : tensor<2x6x{elem}>, tensor<6x3x{elem}>) outs(%f2 : tensor<2x3x{elem}>) -> tensor<2x3x{elem}> loc("head.0"("m.py":5:1))
+  return %y : tensor<2x3x{elem}>
+}}
+"#
+    );
+    // Blob bytes: element k of w1 is k (as the type), w2 likewise.
+    let blob = |n: usize| -> String {
+        let mut hex = String::from("0x02000000");
+        for k in 0..n {
+            let bytes: Vec<u8> = match bytes_per {
+                2 if elem == "f16" => half::f16::from_f32(k as f32).to_le_bytes().to_vec(),
+                2 => half::bf16::from_f32(k as f32).to_le_bytes().to_vec(),
+                _ => (k as f32).to_le_bytes().to_vec(),
+            };
+            bytes.iter().for_each(|b| hex.push_str(&format!("{b:02X}")));
+        }
+        hex
+    };
+    let _ = with_blobs; // (f32 helper; half-precision blobs are written here)
+    format!("{model}{{-#\n  dialect_resources: {{\n    builtin: {{\n      w1: \"{}\",\n      w2: \"{}\"\n    }}\n  }}\n#-}}\n", blob(24), blob(18))
+}
+
+#[test]
+fn half_precision_weights_are_sliced_exactly() {
+    for (elem, width) in [("f16", 2usize), ("bf16", 2)] {
+        let text = mlp(elem, width);
+        let loaded = parse(&text);
+        let values = mcprune::passes::OptionValues::parse(
+            mcprune::passes::component_prune::SPEC.name,
+            mcprune::passes::component_prune::SPEC.options,
+            "ratio=0.3 interfaces=prune",
+        )
+        .unwrap();
+        let pass = mcprune::passes::component_prune::parse_options(&values).unwrap();
+        let outcome = pass.prune(loaded.module.op()).unwrap_or_else(|e| panic!("{elem}: {e}"));
+        assert!(loaded.module.op().verify(), "{elem}");
+        let removed = outcome.plan.removed.values().next().cloned().unwrap_or_default();
+        assert!(!removed.is_empty(), "{elem}: nothing pruned");
+        // w1 (4x6): its columns are the hidden channels. The kept columns
+        // hold exactly the original values k = row * 6 + col.
+        let w = weights(loaded.module.op());
+        let w1 = w.iter().find(|w| w.1 == "enc.0").expect("w1");
+        let kept: Vec<usize> = (0..6).filter(|c| !removed.contains(&(*c as u32))).collect();
+        assert_eq!(w1.2, vec![4, kept.len() as i64], "{elem}");
+        let decoded: Vec<f32> = w1.3.chunks_exact(2).map(|b| match elem {
+            "f16" => half::f16::from_le_bytes([b[0], b[1]]).to_f32(),
+            _ => half::bf16::from_le_bytes([b[0], b[1]]).to_f32(),
+        }).collect();
+        let expected: Vec<f32> = (0..4).flat_map(|r| kept.iter().map(move |&c| (r * 6 + c) as f32)).collect();
+        assert_eq!(decoded, expected, "{elem}");
+    }
+}
