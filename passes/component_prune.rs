@@ -182,6 +182,7 @@ pub struct Outcome {
 impl ComponentPrune {
     /// Prunes `module` in place and returns the plan and the report.
     pub fn prune(&self, module: Op) -> Result<Outcome> {
+        let start = std::time::Instant::now();
         let map = assign(module, &self.tags);
         let analysis = Analysis::run(module);
         let groups = Groups::build(&analysis, &map);
@@ -197,7 +198,9 @@ impl ComponentPrune {
             }
             None => None,
         };
+        tracing::info!(elapsed = ?start.elapsed(), "analysis and grouping");
         let mut plan = select(&analysis, &groups, &map, &options)?;
+        tracing::info!(elapsed = ?start.elapsed(), "selection");
         if let Some((sinks, acts)) = &calibration {
             notes = calibrate::compensate(&analysis, &plan, sinks, acts, self.compensate, self.ridge)?;
         }
@@ -226,6 +229,7 @@ impl ComponentPrune {
             }
             Materialize::Remove => {
                 rewrite::apply(module, &analysis, &plan)?;
+                tracing::info!(elapsed = ?start.elapsed(), "rewrite");
                 // The rewritten module must hold exactly what the plan says.
                 let check = Analysis::run(module);
                 let params: u64 = check.weights.iter().map(|w| w.elements).sum();
@@ -239,6 +243,7 @@ impl ComponentPrune {
                     ));
                 }
                 report.summary.flops_after = flops(&check);
+                tracing::info!(elapsed = ?start.elapsed(), "check");
             }
         }
         report.summary.flops_before = flops_before;

@@ -346,6 +346,10 @@ impl ComponentGraph {
         }
         let mut flows: BTreeMap<(ComponentId, ComponentId), usize> = BTreeMap::new();
         for &op in &map.ops {
+            // A return hands values back; it computes nothing in a component.
+            if matches!(op.name(), "func.return" | "scf.yield") {
+                continue;
+            }
             let Some(to) = map.component_of(op) else { continue };
             let mut seen = BTreeSet::new();
             for v in op.operands() {

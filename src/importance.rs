@@ -32,6 +32,16 @@ impl Norm {
     }
 }
 
+/// A little-endian f32 blob viewed in place, when aligned.
+fn f32_slice(bytes: &[u8]) -> Option<&[f32]> {
+    if cfg!(target_endian = "big") {
+        return None;
+    }
+    // SAFETY: every bit pattern is a valid f32; alignment is checked.
+    let (pre, values, post) = unsafe { bytes.align_to::<f32>() };
+    (pre.is_empty() && post.is_empty()).then_some(values)
+}
+
 /// Per-index magnitude sums of weight dims, computed once per (weight, dim).
 #[derive(Default)]
 pub struct SliceNorms {
@@ -54,13 +64,50 @@ impl SliceNorms {
             let shape = &a.values[w.value].shape;
             let n = shape[dim].max(0) as usize;
             let inner: usize = shape[dim + 1..].iter().product::<i64>().max(1) as usize;
+            let outer: usize = shape[..dim].iter().product::<i64>().max(1) as usize;
             let mut sums = vec![0f64; n];
-            for (k, x) in (0..data.len).map(|k| (k, data.get(k) as f64)) {
-                let j = (k / inner) % n.max(1);
-                sums[j] += match norm {
+            let p = |x: f32| -> f64 {
+                match norm {
+                    Norm::L1 => x.abs() as f64,
+                    Norm::L2 => (x as f64) * (x as f64),
+                }
+            };
+            if data.is_splat() {
+                let v = p(data.get(0)) * (outer * inner) as f64;
+                sums.iter_mut().for_each(|s| *s = v);
+            } else if let Some(values) = f32_slice(data.bytes()).filter(|_| data.kind == crate::ir::FloatKind::F32) {
+                // The common case: the blob viewed as f32s in place, summed
+                // in f32 per run so the loops vectorise.
+                let f = |x: f32| match norm {
                     Norm::L1 => x.abs(),
                     Norm::L2 => x * x,
                 };
+                if inner == 1 {
+                    // Per index of the last dim: add each row into a vector.
+                    let mut acc = vec![0f32; n];
+                    for (o, row) in values.chunks_exact(n.max(1)).enumerate() {
+                        for (a, &x) in acc.iter_mut().zip(row) {
+                            *a += f(x);
+                        }
+                        if o % 1024 == 1023 {
+                            for (s, a) in sums.iter_mut().zip(acc.iter_mut()) {
+                                *s += *a as f64;
+                                *a = 0.0;
+                            }
+                        }
+                    }
+                    for (s, a) in sums.iter_mut().zip(&acc) {
+                        *s += *a as f64;
+                    }
+                } else {
+                    for (k, run) in values.chunks_exact(inner).enumerate() {
+                        sums[k % n.max(1)] += run.iter().map(|&x| f(x)).sum::<f32>() as f64;
+                    }
+                }
+            } else {
+                for k in 0..data.len {
+                    sums[(k / inner) % n.max(1)] += p(data.get(k));
+                }
             }
             self.cache.insert((weight, dim), sums);
         }

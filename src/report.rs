@@ -282,7 +282,9 @@ pub fn dot(a: &Analysis, map: &ComponentMap, groups: &Groups) -> String {
         let (s, t) = graph.graph.edge_endpoints(e).unwrap_or_default();
         let (sc, tc) = (graph.graph[s].clone(), graph.graph[t].clone());
         let (Some(si), Some(ti)) = (map.id(&sc), map.id(&tc)) else { continue };
-        out.push_str(&format!("  c{si} -> c{ti} [style=dashed, color=gray70, label=\"{} tensors\"];\n", graph.graph[e].values));
+        let n = graph.graph[e].values;
+        let what = if n == 1 { "tensor" } else { "tensors" };
+        out.push_str(&format!("  c{si} -> c{ti} [style=dashed, color=gray70, label=\"{n} {what}\"];\n"));
     }
     out.push_str("}\n");
     out

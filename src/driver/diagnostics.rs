@@ -164,24 +164,40 @@ impl DiagnosticSink {
 }
 
 /// Source texts by file name, for showing the line a diagnostic points at.
+/// A file parsed in place is read only when a diagnostic points into it.
 #[derive(Default)]
 pub struct SourceFiles {
     texts: BTreeMap<String, String>,
+    readable: std::cell::RefCell<BTreeMap<String, Option<String>>>,
     /// Name to use where a location has no file name.
     pub default_name: String,
 }
 
 impl SourceFiles {
     pub fn new(default_name: &str) -> SourceFiles {
-        SourceFiles { texts: BTreeMap::new(), default_name: default_name.to_string() }
+        SourceFiles { default_name: default_name.to_string(), ..Default::default() }
+    }
+
+    /// `name` is a file to read if a diagnostic needs its lines.
+    pub fn allow_reading(&mut self, name: &str) {
+        self.readable.get_mut().insert(name.to_string(), None);
     }
 
     pub fn add(&mut self, name: &str, text: String) {
         self.texts.insert(name.to_string(), text);
     }
 
-    fn line(&self, file: &str, line: usize) -> Option<&str> {
-        self.texts.get(file)?.lines().nth(line.checked_sub(1)?)
+    fn line(&self, file: &str, line: usize) -> Option<String> {
+        let n = line.checked_sub(1)?;
+        if let Some(t) = self.texts.get(file) {
+            return t.lines().nth(n).map(String::from);
+        }
+        let mut readable = self.readable.borrow_mut();
+        let entry = readable.get_mut(file)?;
+        if entry.is_none() {
+            *entry = std::fs::read(file).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+        }
+        entry.as_ref()?.lines().nth(n).map(String::from)
     }
 
     /// Renders `d` (and its notes) the way MLIR's source manager does.
@@ -197,7 +213,7 @@ impl SourceFiles {
                 let file = if p.file.is_empty() { self.default_name.as_str() } else { p.file.as_str() };
                 out.push_str(&format!("{}:{}:{}: {}: {}\n", file, p.line, p.col, d.severity.label(), d.message));
                 if let Some(src) = self.line(file, p.line) {
-                    out.push_str(src);
+                    out.push_str(&src);
                     out.push('\n');
                     let caret_col = p.col.max(1) - 1;
                     let pad: String =

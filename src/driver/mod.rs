@@ -68,11 +68,31 @@ fn read_input(path: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// What one chunk is parsed from.
+enum Source<'a> {
+    /// A file MLIR reads (and maps) itself: no copy of a large model here.
+    File(&'a str),
+    Bytes(&'a [u8]),
+}
+
 /// Processes the whole invocation; on failure returns rendered diagnostics.
 fn run(inv: &Invocation) -> Result<(), String> {
-    let bytes = read_input(&inv.input)?;
     let name = if inv.input == "-" { "<stdin>".to_string() } else { inv.input.clone() };
     let mut sources = SourceFiles::new(&name);
+
+    // One module from a file: parse it in place and stream the output.
+    if !inv.split_input_file && inv.input != "-" {
+        std::fs::metadata(&inv.input).map_err(|e| format!("{name}: error: could not open input file: {e}\n"))?;
+        sources.allow_reading(&name);
+        return process_chunk(inv, Source::File(&inv.input), &name, &mut |module| {
+            let mut sink = OutputSink::open(inv.output.as_deref())?;
+            print_module_to(inv, module, sink.writer()).map_err(|e| format!("{e}"))?;
+            sink.commit()
+        })
+        .map_err(|diags| render_all(&sources, &name, &diags));
+    }
+
+    let bytes = read_input(&inv.input)?;
     let chunks: Vec<Vec<u8>> = if source::is_bytecode(&bytes) {
         if inv.split_input_file {
             return Err(format!("{name}: error: --split-input-file needs text input\n"));
@@ -95,50 +115,84 @@ fn run(inv: &Invocation) -> Result<(), String> {
     let mut outputs: Vec<Vec<u8>> = Vec::new();
     let mut failed = String::new();
     for chunk in &chunks {
-        match process_chunk(inv, chunk, &name) {
-            Ok(out) => outputs.push(out),
-            Err(diags) => {
-                for d in &diags {
-                    failed.push_str(&sources.render(d));
-                }
-                if diags.is_empty() {
-                    failed.push_str(&format!("{name}: error: failed without a diagnostic\n"));
-                }
-            }
+        let mut out = Vec::new();
+        let result = process_chunk(inv, Source::Bytes(chunk), &name, &mut |module| {
+            print_module_to(inv, module, &mut out).map_err(|e| e.to_string())
+        });
+        match result {
+            Ok(()) => outputs.push(out),
+            Err(diags) => failed.push_str(&render_all(&sources, &name, &diags)),
         }
     }
     if !failed.is_empty() {
         return Err(failed);
     }
-
-    let mut joined: Vec<u8> = Vec::new();
+    let mut sink = OutputSink::open(inv.output.as_deref()).map_err(|e| format!("mcprune-opt: error: {e}\n"))?;
     for (i, out) in outputs.iter().enumerate() {
-        if i > 0 {
-            joined.extend_from_slice(source::SPLIT_MARKER.as_bytes());
-            joined.push(b'\n');
-        }
-        joined.extend_from_slice(out);
+        let w = sink.writer();
+        let r = if i > 0 { w.write_all(source::SPLIT_MARKER.as_bytes()).and_then(|_| w.write_all(b"\n")) } else { Ok(()) };
+        r.and_then(|_| w.write_all(out)).map_err(|e| format!("mcprune-opt: error: {e}\n"))?;
     }
-    write_output(inv.output.as_deref(), &joined).map_err(|e| format!("mcprune-opt: error: {e}\n"))
+    sink.commit().map_err(|e| format!("mcprune-opt: error: {e}\n"))
 }
 
-/// Writes all of `bytes` or nothing: a temporary file renamed into place.
-fn write_output(path: Option<&str>, bytes: &[u8]) -> Result<(), String> {
-    match path {
-        None | Some("-") => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| format!("<stdout>: {e}"))
+fn render_all(sources: &SourceFiles, name: &str, diags: &[Diagnostic]) -> String {
+    if diags.is_empty() {
+        return format!("{name}: error: failed without a diagnostic\n");
+    }
+    diags.iter().map(|d| sources.render(d)).collect()
+}
+
+/// Where the output goes: stdout, or a temporary file renamed into place on
+/// success, so that a failure never leaves a partial file.
+enum OutputSink {
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+    File { tmp: std::path::PathBuf, target: std::path::PathBuf, w: std::io::BufWriter<std::fs::File> },
+}
+
+impl OutputSink {
+    fn open(path: Option<&str>) -> Result<OutputSink, String> {
+        match path {
+            None | Some("-") => Ok(OutputSink::Stdout(std::io::BufWriter::with_capacity(1 << 20, std::io::stdout()))),
+            Some(path) => {
+                let target = std::path::PathBuf::from(path);
+                let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                let file_name = target.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                let tmp = dir.join(format!(".{file_name}.mcprune-{}.tmp", std::process::id()));
+                let f = std::fs::File::create(&tmp).map_err(|e| format!("{path}: could not write output: {e}"))?;
+                Ok(OutputSink::File { tmp, target, w: std::io::BufWriter::with_capacity(1 << 20, f) })
+            }
         }
-        Some(path) => {
-            let target = std::path::Path::new(path);
-            let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let file_name = target.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-            let tmp = dir.join(format!(".{file_name}.mcprune-{}.tmp", std::process::id()));
-            std::fs::write(&tmp, bytes).map_err(|e| format!("{path}: could not write output: {e}"))?;
-            std::fs::rename(&tmp, target).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                format!("{path}: could not write output: {e}")
-            })
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            OutputSink::Stdout(w) => w,
+            OutputSink::File { w, .. } => w,
+        }
+    }
+
+    fn commit(mut self) -> Result<(), String> {
+        match &mut self {
+            OutputSink::Stdout(w) => w.flush().map_err(|e| format!("<stdout>: {e}")),
+            OutputSink::File { tmp, target, w } => {
+                let done = w.flush().and_then(|_| std::fs::rename(&*tmp, &*target));
+                // Renamed (or failed): either way `Drop` has nothing to clean.
+                let _ = std::fs::remove_file(&*tmp);
+                *tmp = std::path::PathBuf::new();
+                done.map_err(|e| format!("{}: could not write output: {e}", target.display()))
+            }
+        }
+    }
+}
+
+impl Drop for OutputSink {
+    fn drop(&mut self) {
+        // Not committed (a failed print): leave nothing behind.
+        if let OutputSink::File { tmp, .. } = self {
+            if !tmp.as_os_str().is_empty() {
+                let _ = std::fs::remove_file(&*tmp);
+            }
         }
     }
 }
@@ -177,6 +231,22 @@ pub fn parse_module(context: &Context, bytes: &[u8], name: &str) -> Result<Owned
     Ok(OwnedModule(module))
 }
 
+/// Parses a file that MLIR reads itself (text or bytecode, implicit module).
+fn parse_file(context: &Context, path: &str) -> Result<OwnedModule, Vec<Diagnostic>> {
+    let ctx = ir::Context(context.to_raw());
+    let sink = DiagnosticSink::default();
+    let _guard = sink.attach(ctx);
+    let m = unsafe { mlirModuleCreateParseFromFile(ctx.0, ir::sref(path)) };
+    if m.ptr.is_null() {
+        let mut diags = sink.take();
+        if diags.is_empty() {
+            diags.push(Diagnostic::error(None, format!("could not parse {path}")));
+        }
+        return Err(diags);
+    }
+    Ok(OwnedModule(Op(unsafe { mlirModuleGetOperation(m) })))
+}
+
 /// Reads and parses a file; for tests, tools and benchmarks.
 pub fn load_file(context: &Context, path: &str) -> Result<OwnedModule, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
@@ -187,11 +257,19 @@ pub fn load_file(context: &Context, path: &str) -> Result<OwnedModule, String> {
     })
 }
 
-/// Parses, runs and prints one chunk in a context of its own (as mlir-opt
+/// Parses, runs and emits one chunk in a context of its own (as mlir-opt
 /// does), so nothing leaks between split inputs.
-fn process_chunk(inv: &Invocation, bytes: &[u8], name: &str) -> Result<Vec<u8>, Vec<Diagnostic>> {
+fn process_chunk(
+    inv: &Invocation,
+    source: Source,
+    name: &str,
+    emit: &mut dyn FnMut(Op) -> Result<(), String>,
+) -> Result<(), Vec<Diagnostic>> {
     let context = new_context(inv.allow_unregistered_dialect);
-    let module = parse_module(&context, bytes, name)?;
+    let module = match source {
+        Source::File(path) => parse_file(&context, path)?,
+        Source::Bytes(bytes) => parse_module(&context, bytes, name)?,
+    };
     let sink = DiagnosticSink::default();
     let _guard = sink.attach(ir::Context(context.to_raw()));
 
@@ -218,24 +296,35 @@ fn process_chunk(inv: &Invocation, bytes: &[u8], name: &str) -> Result<Vec<u8>, 
     let leftovers = sink.take();
     if !leftovers.is_empty() {
         let mut files = SourceFiles::new(name);
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            files.add(name, text.to_string());
+        match source {
+            Source::File(path) => files.allow_reading(path),
+            Source::Bytes(bytes) => files.add(name, String::from_utf8_lossy(bytes).into_owned()),
         }
         for d in &leftovers {
             eprint!("{}", files.render(d));
         }
     }
-
-    Ok(print_module(inv, module.0))
+    emit(module.0).map_err(|e| vec![Diagnostic::error(None, e)])
 }
 
-/// Prints `module` as requested: text (with the printing flags) or bytecode.
-pub fn print_module(inv: &Invocation, module: Op) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::new();
+/// `MlirStringCallback` writing into a `(&mut dyn Write, io::Result)`.
+unsafe extern "C" fn write_callback(s: MlirStringRef, user: *mut std::ffi::c_void) {
+    // SAFETY: `user` is the pair built in `print_module_to`.
+    let (w, result) = unsafe { &mut *(user as *mut (&mut dyn Write, std::io::Result<()>)) };
+    if result.is_ok() && !s.data.is_null() {
+        *result = w.write_all(unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) });
+    }
+}
+
+/// Prints `module` as requested (text with the printing flags, or bytecode)
+/// straight into `w`.
+pub fn print_module_to(inv: &Invocation, module: Op, w: &mut dyn Write) -> std::io::Result<()> {
+    let mut state: (&mut dyn Write, std::io::Result<()>) = (w, Ok(()));
+    let user = &mut state as *mut (&mut dyn Write, std::io::Result<()>) as *mut std::ffi::c_void;
     unsafe {
         if inv.emit_bytecode {
-            mlirOperationWriteBytecode(module.0, Some(ir::append_to_vec), &mut out as *mut Vec<u8> as *mut _);
-            return out;
+            mlirOperationWriteBytecode(module.0, Some(write_callback), user);
+            return state.1;
         }
         let flags = mlirOpPrintingFlagsCreate();
         if let Some(n) = inv.elide_elements_larger_than {
@@ -250,9 +339,9 @@ pub fn print_module(inv: &Invocation, module: Op) -> Vec<u8> {
         if inv.print_local_scope {
             mlirOpPrintingFlagsUseLocalScope(flags);
         }
-        mlirOperationPrintWithFlags(module.0, flags, Some(ir::append_to_vec), &mut out as *mut Vec<u8> as *mut _);
+        mlirOperationPrintWithFlags(module.0, flags, Some(write_callback), user);
         mlirOpPrintingFlagsDestroy(flags);
     }
-    out.push(b'\n');
-    out
+    state.1?;
+    state.0.write_all(b"\n")
 }

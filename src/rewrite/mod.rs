@@ -95,6 +95,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
             return Err(Error::ir(func.location(), "internal error: the rewrite equated tensors of different shapes"));
         }
 
+        let extract_start = std::time::Instant::now();
         let mut rb = extract::Rebuild::new(a, &eg);
         for (oid, pruned) in &built.sinks {
             let oid = *oid;
@@ -128,6 +129,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
                 }
             }
         }
+        tracing::info!(elapsed = ?extract_start.elapsed(), "extract and rebuild");
         erase_dead_ops(a, func);
         sigs = std::mem::take(&mut eg.analysis.sigs.clone());
     }
@@ -135,7 +137,10 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
     for func in module.nested_ops().into_iter().filter(|o| o.name() == "func.func") {
         extract::update_function_type(func);
     }
-    if !module.verify() {
+    let verify_start = std::time::Instant::now();
+    let verified = module.verify();
+    tracing::info!(elapsed = ?verify_start.elapsed(), "verify");
+    if !verified {
         return Err(Error::ir(module.location(), "the pruned module fails the MLIR verifier"));
     }
     Ok(stats)

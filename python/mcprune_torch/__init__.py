@@ -1,0 +1,12 @@
+"""Export PyTorch modules to MLIR that mcprune-opt understands.
+
+torch-mlir's FX importer records file:line locations only. mcprune finds a
+network's components (encoder, dynamics, ...) from module paths, so the
+exporter wraps each op's location in a name location carrying the path of
+the ``nn.Module`` that produced it (``encoder.net.0``), taken from the FX
+node's ``nn_module_stack``.
+"""
+
+from .export import export, module_path
+
+__all__ = ["export", "module_path"]
