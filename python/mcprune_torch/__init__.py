@@ -5,8 +5,8 @@ network's components (encoder, dynamics, ...) from module paths, so the
 exporter wraps each op's location in a name location carrying the path of
 the ``nn.Module`` that produced it (``encoder.net.0``), taken from the FX
 node's ``nn_module_stack``.
+
+Use ``from mcprune_torch.export import export``, or the command line
+``python -m mcprune_torch.export``. (The package imports nothing itself, so
+that the command line runs the module exactly once.)
 """
-
-from .export import export, module_path
-
-__all__ = ["export", "module_path"]

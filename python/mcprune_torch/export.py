@@ -3,7 +3,7 @@ name locations.
 
 Python API::
 
-    from mcprune_torch import export
+    from mcprune_torch.export import export
     text = export(model, (obs, actions), output_type="linalg-on-tensors")
 
 Command line::

@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, os.path.join(ROOT, "examples", "tdmpc"))
 
-from mcprune_torch import export, module_path  # noqa: E402
+from mcprune_torch.export import export, module_path  # noqa: E402
 
 
 class ModulePathTest(unittest.TestCase):
@@ -63,7 +63,8 @@ class ExportTest(unittest.TestCase):
                  "--input", "8x5", "--input", "8x2x1", "-o", out],
                 check=True, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python")),
             )
-            self.assertIn('"encoder.0"', open(out).read())
+            with open(out) as f:
+                self.assertIn('"encoder.0"', f.read())
 
 
 if __name__ == "__main__":

@@ -215,17 +215,28 @@ pub fn build(like: Storage, ty: Type, bytes: Vec<u8>, name: &str) -> Attribute {
     unsafe {
         match like {
             Storage::Resource => {
-                // Blobs keep 16-byte alignment in MLIR's own writers; the
-                // buffer is handed over to MLIR and freed by `drop_blob`.
-                let boxed: Box<[u8]> = bytes.into_boxed_slice();
-                let len = boxed.len();
-                let ptr = Box::into_raw(boxed) as *mut u8;
+                // Blobs are 64-byte aligned, as MLIR's own writers align them
+                // (the printed blob then says so, and consumers such as IREE
+                // can use the data in place). MLIR frees it through
+                // `drop_blob`.
+                let len = bytes.len();
+                let ptr = if len == 0 {
+                    std::ptr::null_mut()
+                } else {
+                    let layout = std::alloc::Layout::from_size_align(len, BLOB_ALIGN).expect("blob layout");
+                    let p = std::alloc::alloc(layout);
+                    if p.is_null() {
+                        std::alloc::handle_alloc_error(layout);
+                    }
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, len);
+                    p
+                };
                 Attribute(mlirUnmanagedDenseResourceElementsAttrGet(
                     ty.0,
                     sref(name),
                     ptr as *mut c_void,
                     len,
-                    std::mem::align_of::<u8>().max(1),
+                    BLOB_ALIGN,
                     false,
                     Some(drop_blob),
                     len as *mut c_void,
@@ -238,12 +249,15 @@ pub fn build(like: Storage, ty: Type, bytes: Vec<u8>, name: &str) -> Attribute {
     }
 }
 
+/// Alignment of the blobs `build` creates.
+const BLOB_ALIGN: usize = 64;
+
 unsafe extern "C" fn drop_blob(user: *mut c_void, data: *const c_void, size: usize, _align: usize) {
     let len = user as usize;
     debug_assert_eq!(len, size);
-    if !data.is_null() {
-        // SAFETY: `data` came from `Box::<[u8]>::into_raw` with this length.
-        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data as *mut u8, len)) });
+    if !data.is_null() && len > 0 {
+        // SAFETY: `data` came from `alloc` with exactly this layout.
+        unsafe { std::alloc::dealloc(data as *mut u8, std::alloc::Layout::from_size_align_unchecked(len, BLOB_ALIGN)) };
     }
 }
 
