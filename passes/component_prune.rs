@@ -13,10 +13,10 @@
 //! Writes the report (design section 6) to `report=FILE` and a summary to
 //! stderr.
 //!
-//! Before (`ratio=0.5`, one 4-channel hidden layer):
+//! Before (`ratio=0.5`, 4 inputs, 8 hidden channels, 3 outputs):
 //! ```mlir
 //! %w1 = arith.constant dense<...> : tensor<4x8xf32>
-//! %h = linalg.matmul ins(%x, %w1 : tensor<2x4xf32>, tensor<4x8xf32>) ...    // wait: 4 in, 8 hidden
+//! %h = linalg.matmul ins(%x, %w1 : tensor<2x4xf32>, tensor<4x8xf32>) ...
 //! %y = linalg.matmul ins(%h, %w2 : tensor<2x8xf32>, tensor<8x3xf32>) ...
 //! ```
 //! After: the hidden layer keeps its 4 most important channels.

@@ -653,6 +653,11 @@ impl Attribute {
         unsafe { mlirAttributeIsADenseElements(self.0) }
     }
 
+    /// A `dense<...>` attribute holding one repeated value.
+    pub fn is_splat(self) -> bool {
+        unsafe { mlirAttributeIsADenseElements(self.0) && mlirDenseElementsAttrIsSplat(self.0) }
+    }
+
     pub fn is_dense_resource(self) -> bool {
         unsafe { mlirAttributeIsADenseResourceElements(self.0) }
     }

@@ -89,15 +89,6 @@ impl<'a> Rebuild<'a> {
 
     /// Whether the best node of a sink's class is its pruned form.
     pub fn sink_took_effect(&self, class: Id, pruned: &Tensor) -> bool {
-        if std::env::var("MCPRUNE_DEBUG").is_ok() {
-            eprintln!("best {:?} cost {}", self.ex.find_best_node(class), self.ex.find_best_cost(class));
-            for c in pruned.children() {
-                eprintln!("  child {:?} cost {} best {:?} nodes {:?}", c, self.ex.find_best_cost(*c), self.ex.find_best_node(*c), self.eg[*c].nodes);
-                for g in self.ex.find_best_node(*c).children() {
-                    eprintln!("     grandchild {:?} cost {} best {:?} data {:?}", g, self.ex.find_best_cost(*g), self.ex.find_best_node(*g), self.eg[*g].data.shapes);
-                }
-            }
-        }
         match (self.ex.find_best_node(class), pruned) {
             (Tensor::Op(b), Tensor::Op(w)) => {
                 b.iter().map(|&c| self.eg.find(c)).collect::<Vec<_>>() == w.iter().map(|&c| self.eg.find(c)).collect::<Vec<_>>()

@@ -254,14 +254,6 @@ pub fn windows(whole: Value, part: Value, offsets: &[i64], out: &mut OpFacts) ->
 /// shape and couple nothing.
 pub fn constant(op: Op, attr_name: &str, out: &mut OpFacts) -> Result<(), FreezeReason> {
     out.constant = true;
-    if let Some(a) = op.attribute(attr_name) {
-        if a.is_dense_elements() {
-            let splat = crate::ir::dense::FloatElements::read(a).ok().flatten().map(|e| e.is_splat());
-            let int_splat = unsafe { mlir_sys::mlirDenseElementsAttrIsSplat(a.0) };
-            if splat.unwrap_or(int_splat) {
-                out.splat_results = true;
-            }
-        }
-    }
+    out.splat_results = op.attribute(attr_name).map(|a| a.is_splat()).unwrap_or(false);
     Ok(())
 }
