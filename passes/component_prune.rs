@@ -90,8 +90,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     },
     OptionSpec { name: "ridge", values: "F", default: "0.001", help: "ridge of the least-squares fit, relative to the data" },
     OptionSpec { name: "report", values: "FILE.json", default: "", help: "write the JSON report here" },
-    OptionSpec { name: "strategy", values: "auto|attr|func|loc", default: "auto", help: "as in component-tag" },
-    OptionSpec { name: "depth", values: "N", default: "1", help: "as in component-tag" },
+    super::component_tag::STRATEGY,
+    super::component_tag::DEPTH,
 ];
 
 pub static SPEC: PassSpec = PassSpec {

@@ -26,20 +26,17 @@ use crate::component::{assign, write_tags, Strategy, TagOptions};
 use crate::error::{Error, Result};
 use crate::ir::Op;
 
-pub const OPTIONS: &[OptionSpec] = &[
-    OptionSpec {
-        name: "strategy",
-        values: "auto|attr|func|loc",
-        default: "auto",
-        help: "where components come from: tags, called functions, name locations, or all in that order",
-    },
-    OptionSpec {
-        name: "depth",
-        values: "N",
-        default: "1",
-        help: "module-path segments that name a component (1 = named_children)",
-    },
-];
+/// The two options every pass that finds components accepts.
+pub const STRATEGY: OptionSpec = OptionSpec {
+    name: "strategy",
+    values: "auto|attr|func|loc",
+    default: "auto",
+    help: "where components come from: tags, called functions, name locations, or all in that order",
+};
+pub const DEPTH: OptionSpec =
+    OptionSpec { name: "depth", values: "N", default: "1", help: "module-path segments that name a component (1 = named_children)" };
+
+pub const OPTIONS: &[OptionSpec] = &[STRATEGY, DEPTH];
 
 pub static SPEC: PassSpec = PassSpec {
     name: "component-tag",

@@ -23,7 +23,7 @@ use crate::deps::{Analysis, ClassId, OpId, ValueId};
 use crate::error::{Error, Result};
 use crate::exec::{self, Tensor};
 use crate::groups::Groups;
-use crate::ir::dense::{self, FloatElements};
+use crate::ir::dense;
 use crate::ir::{Op, Value, ValueDef};
 use crate::plan::PrunePlan;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -252,11 +252,7 @@ pub fn read_inputs(path: &str) -> Result<Vec<Tensor>> {
 /// Runs a copy of the module on `inputs`, returning every sink activation
 /// computed at the top level of `@main`.
 pub fn record(module: Op, a: &Analysis, sinks: &[Sink], inputs: &[Tensor]) -> Result<Activations> {
-    let main = module
-        .nested_ops()
-        .into_iter()
-        .find(|o| o.name() == "func.func" && o.symbol_name() == Some("main"))
-        .ok_or_else(|| Error::Ir { location: None, message: "calibration needs a @main".into() })?;
+    let main = exec::main_function(module)?;
     let body = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
     let top_level = |v: Value| match v.def() {
         ValueDef::Result(op, _) => op.block() == Some(body),
@@ -278,11 +274,7 @@ pub fn record(module: Op, a: &Analysis, sinks: &[Sink], inputs: &[Tensor]) -> Re
     let ret = body.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
     let copy = module.clone_op();
     let guard = Destroy(copy);
-    let copy_main = copy
-        .nested_ops()
-        .into_iter()
-        .find(|o| o.name() == "func.func" && o.symbol_name() == Some("main"))
-        .ok_or_else(|| Error::ir(main.location(), "copy lost @main"))?;
+    let copy_main = exec::main_function(copy)?;
     let copy_body = copy_main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "copy lost @main"))?;
     // Ops of the copy in the same order as the original's top level.
     let originals: Vec<Op> = body.ops().collect();
@@ -328,11 +320,7 @@ impl Drop for Destroy {
 
 /// Weight data as f32.
 fn weight_data(a: &Analysis, w: usize) -> Result<(Vec<f32>, Vec<i64>)> {
-    let op = a.ops[a.weights[w].op];
-    let attr = op.attribute("value").or_else(|| op.attribute("values")).ok_or_else(|| Error::ir(op.location(), "no data"))?;
-    let data = FloatElements::read(attr)
-        .map_err(|e| Error::ir(op.location(), e.to_string()))?
-        .ok_or_else(|| Error::ir(op.location(), "weight without float data"))?;
+    let (_, _, data) = dense::weight_elements(a.ops[a.weights[w].op])?;
     Ok((data.to_f32(), a.values[a.weights[w].value].shape.clone()))
 }
 
@@ -568,14 +556,10 @@ pub fn compensate(
             }
             Bias::Splat { op, sign } if n_out == 1 => {
                 let op = a.ops[op];
-                let name = if op.attribute("value").is_some() { "value" } else { "values" };
-                let Some(attr) = op.attribute(name) else { continue };
-                let Ok(Some(e)) = FloatElements::read(attr) else { continue };
+                let Ok((name, attr, e)) = dense::weight_elements(op) else { continue };
                 let value = e.get(0) + sign * delta[0] as f32;
-                let ty = op.result(0).ty();
-                let bytes = dense::encode(e.kind, &[value]);
                 // A one-value buffer builds a splat.
-                op.set_attribute(name, dense::build(e.storage, ty, bytes, "bias"));
+                dense::replace_value(op, name, &e, attr, op.result(0).ty(), dense::encode(e.kind, &[value]), "");
             }
             Bias::Splat { .. } => notes.push(format!(
                 "no mean compensation at {}: its bias is a splat over several channels",
@@ -586,15 +570,8 @@ pub fn compensate(
     // Write the new values (same types) back.
     for (w, values) in new_data {
         let op = a.ops[a.weights[w].op];
-        let name = if op.attribute("value").is_some() { "value" } else { "values" };
-        let attr = op.attribute(name).ok_or_else(|| Error::ir(op.location(), "no data"))?;
-        let orig = FloatElements::read(attr)
-            .map_err(|e| Error::ir(op.location(), e.to_string()))?
-            .ok_or_else(|| Error::ir(op.location(), "weight without float data"))?;
-        let bytes = dense::encode(orig.kind, &values);
-        let text = attr.to_string();
-        let blob = text.strip_prefix("dense_resource<").and_then(|r| r.split('>').next()).unwrap_or("weights");
-        op.set_attribute(name, dense::build(orig.storage, op.result(0).ty(), bytes, &format!("{blob}_compensated")));
+        let (name, attr, orig) = dense::weight_elements(op)?;
+        dense::replace_value(op, name, &orig, attr, op.result(0).ty(), dense::encode(orig.kind, &values), "_compensated");
     }
     Ok(notes)
 }

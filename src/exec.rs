@@ -78,14 +78,19 @@ fn hex(data: &[f32]) -> String {
     s
 }
 
-/// Runs `@main` of (a copy of) `module` on `inputs`; returns its results.
-/// The module must take and return static-shaped f32 tensors.
-pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-    let main = module
+/// The model's entry function, `@main`.
+pub fn main_function(module: Op) -> Result<Op> {
+    module
         .nested_ops()
         .into_iter()
         .find(|o| o.name() == "func.func" && o.symbol_name() == Some("main"))
-        .ok_or_else(|| Error::Ir { location: None, message: "no @main to run".into() })?;
+        .ok_or_else(|| Error::Ir { location: None, message: "the module has no @main".into() })
+}
+
+/// Runs `@main` of (a copy of) `module` on `inputs`; returns its results.
+/// The module must take and return static-shaped f32 tensors.
+pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    let main = main_function(module)?;
     let entry_block = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
     let ret = entry_block.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
     let arg_shapes: Vec<Vec<i64>> = entry_block

@@ -114,6 +114,30 @@ pub fn describe_op(op: crate::ir::Op) -> String {
     }
 }
 
+/// A part of `n` indices sits at `off` in a whole (a concat operand, a
+/// slice): indices move up by `off` from part to whole, and those in the
+/// part's range move down from whole to part.
+fn place(
+    out: &mut Vec<(ClassId, Vec<BTreeSet<u32>>)>,
+    from: ClassId,
+    whole: ClassId,
+    part: ClassId,
+    off: u32,
+    n: u32,
+    sets: &[BTreeSet<u32>],
+) {
+    if part == from {
+        out.push((whole, sets.iter().map(|s| s.iter().map(|i| i + off).collect()).collect()));
+    }
+    if whole == from {
+        let mapped: Vec<BTreeSet<u32>> =
+            sets.iter().map(|s| s.iter().filter(|&&i| i >= off && i < off + n).map(|i| i - off).collect()).collect();
+        if mapped.iter().any(|s| !s.is_empty()) {
+            out.push((part, mapped));
+        }
+    }
+}
+
 /// Spreads the indices the group occupies in `from` over a relation, into
 /// the class on the other side. Returns (class, per-channel indices) pairs,
 /// or an error when the map cannot be expressed (a merge reached from its
@@ -132,19 +156,8 @@ fn spread(
     let mut out = Vec::new();
     match rel {
         Relation::Concat { whole, parts } => {
-            let wc = a.class_of[*whole];
             for (p, off) in parts {
-                let (pc, off, n) = (a.class_of[*p], *off as u32, size(*p));
-                if pc == from {
-                    out.push((wc, sets.iter().map(|s| s.iter().map(|i| i + off).collect()).collect()));
-                }
-                if wc == from {
-                    let mapped: Vec<BTreeSet<u32>> =
-                        sets.iter().map(|s| s.iter().filter(|&&i| i >= off && i < off + n).map(|i| i - off).collect()).collect();
-                    if mapped.iter().any(|s| !s.is_empty()) {
-                        out.push((pc, mapped));
-                    }
-                }
+                place(&mut out, from, a.class_of[*whole], a.class_of[*p], *off as u32, size(*p), sets);
             }
         }
         Relation::Merge { whole, parts } => {
@@ -178,17 +191,7 @@ fn spread(
             }
         }
         Relation::Window { whole, part, offset } => {
-            let (wc, pc, off, n) = (a.class_of[*whole], a.class_of[*part], *offset as u32, size(*part));
-            if pc == from {
-                out.push((wc, sets.iter().map(|s| s.iter().map(|i| i + off).collect()).collect()));
-            }
-            if wc == from {
-                let mapped: Vec<BTreeSet<u32>> =
-                    sets.iter().map(|s| s.iter().filter(|&&i| i >= off && i < off + n).map(|i| i - off).collect()).collect();
-                if mapped.iter().any(|s| !s.is_empty()) {
-                    out.push((pc, mapped));
-                }
-            }
+            place(&mut out, from, a.class_of[*whole], a.class_of[*part], *offset as u32, size(*part), sets);
         }
     }
     Ok(out)

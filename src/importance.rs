@@ -9,9 +9,8 @@
 //! comparable for global ranking (Torch-Pruning's `normalizer="mean"`).
 
 use crate::deps::Analysis;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::groups::Group;
-use crate::ir::dense::FloatElements;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,13 +53,7 @@ impl SliceNorms {
         if !self.cache.contains_key(&(weight, dim)) {
             let w = &a.weights[weight];
             let op = a.ops[w.op];
-            let attr = op.attribute("value").or_else(|| op.attribute("values"));
-            let data = attr
-                .map(FloatElements::read)
-                .transpose()
-                .map_err(|e| Error::ir(op.location(), e.to_string()))?
-                .flatten()
-                .ok_or_else(|| Error::ir(op.location(), "weight constant without float data"))?;
+            let (_, _, data) = crate::ir::dense::weight_elements(op)?;
             let shape = &a.values[w.value].shape;
             let n = shape[dim].max(0) as usize;
             let inner: usize = shape[dim + 1..].iter().product::<i64>().max(1) as usize;

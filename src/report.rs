@@ -92,15 +92,8 @@ pub fn op_label(a: &Analysis, op: usize) -> String {
 }
 
 fn resource_name(a: &Analysis, weight: usize) -> Option<String> {
-    let op = a.ops[a.weights[weight].op];
-    let attr = op.attribute("value").or_else(|| op.attribute("values"))?;
-    if !attr.is_dense_resource() {
-        return None;
-    }
-    // Prints as `dense_resource<name> : type`; the blob itself is not printed.
-    let text = attr.to_string();
-    let inner = text.strip_prefix("dense_resource<")?;
-    Some(inner.split('>').next()?.to_string())
+    let (_, attr) = crate::ir::dense::constant_value(a.ops[a.weights[weight].op])?;
+    crate::ir::dense::resource_name(attr)
 }
 
 /// Total multiply-accumulate FLOPs of contractions and convolutions.

@@ -390,7 +390,7 @@ impl Builder {
             let all_const = op.operands().zip(&operand_ids).all(|(v, &vid)| scalar_or_const(v, vid, &self.values));
             let any_weight = operand_ids.iter().flatten().any(|&i| self.values[i].weight_view);
             let is_weight_constant = f.constant && !f.splat_results && {
-                let attr = op.attribute("value").or_else(|| op.attribute("values"));
+                let attr = crate::ir::dense::constant_value(op).map(|(_, a)| a);
                 matches!(attr.map(crate::ir::dense::FloatElements::read), Some(Ok(Some(e))) if !e.is_splat())
             };
             let pure = !rules::is_structural(op) && op.num_regions() == 0 || has_payload_regions(op);

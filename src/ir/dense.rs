@@ -131,6 +131,38 @@ pub fn decode(kind: FloatKind, b: &[u8]) -> f32 {
     }
 }
 
+/// A constant op's elements attribute and the attribute's name (`value` on
+/// `arith.constant`, `values` on `tosa.const`).
+pub fn constant_value(op: super::Op) -> Option<(&'static str, Attribute)> {
+    ["value", "values"].into_iter().find_map(|n| op.attribute(n).map(|a| (n, a)))
+}
+
+/// The float data of a weight constant op, with its attribute.
+pub fn weight_elements(op: super::Op) -> crate::error::Result<(&'static str, Attribute, FloatElements)> {
+    use crate::error::Error;
+    let (name, attr) = constant_value(op).ok_or_else(|| Error::ir(op.location(), "weight constant without a value"))?;
+    let data = FloatElements::read(attr)
+        .map_err(|e| Error::ir(op.location(), e.to_string()))?
+        .ok_or_else(|| Error::ir(op.location(), "weight constant without float data"))?;
+    Ok((name, attr, data))
+}
+
+/// The blob name of a `dense_resource` attribute (printed without its data).
+pub fn resource_name(attr: Attribute) -> Option<String> {
+    if !attr.is_dense_resource() {
+        return None;
+    }
+    let text = attr.to_string();
+    Some(text.strip_prefix("dense_resource<")?.split('>').next()?.to_string())
+}
+
+/// Sets `op`'s value to `bytes` of type `ty`, stored like `like` (a new blob
+/// named after the old one plus `suffix` for `dense_resource`).
+pub fn replace_value(op: super::Op, name: &str, like: &FloatElements, old: Attribute, ty: Type, bytes: Vec<u8>, suffix: &str) {
+    let blob = format!("{}{suffix}", resource_name(old).unwrap_or_else(|| "weights".into()));
+    op.set_attribute(name, build(like.storage, ty, bytes, &blob));
+}
+
 /// Values as little-endian bytes of `kind`.
 pub fn encode(kind: FloatKind, values: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(values.len() * kind.byte_width());

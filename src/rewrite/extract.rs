@@ -11,7 +11,7 @@ use super::rules::PruneGraph;
 use super::sig::SigKind;
 use crate::deps::Analysis;
 use crate::error::{Error, Result};
-use crate::ir::dense::{self, FloatElements};
+use crate::ir::dense;
 use crate::ir::{Attribute, Op, Type, Value};
 use egg::{CostFunction, Extractor, Id, Language};
 use std::collections::HashMap;
@@ -233,11 +233,7 @@ impl<'a> Rebuild<'a> {
         let value = match fold {
             Fold::Weight { op, keep } => {
                 let op = self.a.ops[op as usize];
-                let name = if op.attribute("value").is_some() { "value" } else { "values" };
-                let attr = op.attribute(name).ok_or_else(|| Error::ir(op.location(), "weight without data"))?;
-                let data = FloatElements::read(attr)
-                    .map_err(|e| Error::ir(op.location(), e.to_string()))?
-                    .ok_or_else(|| Error::ir(op.location(), "weight without float data"))?;
+                let (name, attr, data) = dense::weight_elements(op)?;
                 let old_shape = op.result(0).ty().static_shape().unwrap_or_default();
                 let sels: Vec<Option<Vec<usize>>> = keep
                     .iter()
@@ -245,9 +241,8 @@ impl<'a> Rebuild<'a> {
                     .collect();
                 let bytes = dense::gather(data.bytes(), &old_shape, data.kind.byte_width(), &sels);
                 let new_ty = op.result(0).ty().ranked_tensor_like(&shape);
-                let new_attr = dense::build(data.storage, new_ty, bytes, &pruned_blob_name(attr));
                 let clone = op.clone_op();
-                clone.set_attribute(name, new_attr);
+                dense::replace_value(clone, name, &data, attr, new_ty, bytes, "_pruned");
                 clone.result(0).set_type(new_ty);
                 clone.insert_before(op);
                 clone.result(0)
@@ -275,13 +270,6 @@ impl<'a> Rebuild<'a> {
         self.folds.insert(k, value);
         Ok(value)
     }
-}
-
-/// `dense_resource<name>` → `name_pruned` (MLIR makes it unique if taken).
-fn pruned_blob_name(attr: Attribute) -> String {
-    let text = attr.to_string();
-    let name = text.strip_prefix("dense_resource<").and_then(|r| r.split('>').next()).unwrap_or("weights");
-    format!("{name}_pruned")
 }
 
 /// Attributes that restate a result shape.

@@ -3,9 +3,9 @@
 //! same inputs must give the same outputs, the project's core numeric check.
 
 use crate::deps::Analysis;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::groups::Groups;
-use crate::ir::dense::{self, FloatElements};
+use crate::ir::dense;
 use crate::plan::PrunePlan;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,20 +24,13 @@ pub fn apply(a: &Analysis, groups: &Groups, plan: &PrunePlan) -> Result<usize> {
     let mut changed = 0;
     for (w, dims) in zero {
         let op = a.ops[a.weights[w].op];
-        let name = if op.attribute("value").is_some() { "value" } else { "values" };
-        let attr = op.attribute(name).ok_or_else(|| Error::ir(op.location(), "weight without data"))?;
-        let data = FloatElements::read(attr)
-            .map_err(|e| Error::ir(op.location(), e.to_string()))?
-            .ok_or_else(|| Error::ir(op.location(), "weight without float data"))?;
+        let (name, attr, data) = dense::weight_elements(op)?;
         let shape = a.values[a.weights[w].value].shape.clone();
         let mut bytes = data.bytes().to_vec();
         let sel: Vec<Option<Vec<usize>>> =
             (0..shape.len()).map(|d| dims.get(&d).map(|s| s.iter().copied().collect())).collect();
         dense::zero_out(&mut bytes, &shape, data.kind.byte_width(), &sel);
-        let ty = op.result(0).ty();
-        let text = attr.to_string();
-        let blob = text.strip_prefix("dense_resource<").and_then(|r| r.split('>').next()).unwrap_or("weights");
-        op.set_attribute(name, dense::build(data.storage, ty, bytes, &format!("{blob}_masked")));
+        dense::replace_value(op, name, &data, attr, op.result(0).ty(), bytes, "_masked");
         changed += 1;
     }
     Ok(changed)
