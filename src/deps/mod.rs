@@ -525,13 +525,12 @@ impl Builder {
                 }
             }
         }
-        for (vid, v) in self.values.iter().enumerate() {
+        for v in &self.values {
             for d in 0..v.shape.len() {
                 if v.shape[d] < 0 {
                     freezes.push((v.def, v.first_space + d, FreezeReason::Dynamic));
                 }
             }
-            let _ = vid;
         }
 
         // Index maps can identify classes too: two parts sitting at the

@@ -79,7 +79,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
             .with_node_limit(usize::MAX)
             .with_time_limit(std::time::Duration::from_secs(3600))
             .run(&rules::rules());
-        let eg = runner.egraph;
+        let mut eg = runner.egraph;
         stats.functions += 1;
         stats.iterations += runner.iterations.len();
         stats.egraph_nodes += eg.total_size();
@@ -131,7 +131,8 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
         }
         tracing::info!(elapsed = ?extract_start.elapsed(), "extract and rebuild");
         erase_dead_ops(a, func);
-        sigs = std::mem::take(&mut eg.analysis.sigs.clone());
+        // Hand the signatures on to the next function instead of copying them.
+        sigs = std::mem::take(&mut eg.analysis.sigs);
     }
     // Functions whose arguments or results changed get their new types.
     for func in module.nested_ops().into_iter().filter(|o| o.name() == "func.func") {
