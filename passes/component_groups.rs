@@ -31,6 +31,7 @@ use crate::deps::Analysis;
 use crate::error::{Error, Result};
 use crate::groups::{Grouping, Groups};
 use crate::ir::Op;
+use crate::output::write_file;
 use crate::report::{dot, table, Report};
 
 pub const OPTIONS: &[OptionSpec] = &[
@@ -68,22 +69,6 @@ fn create(values: &OptionValues) -> Result<Box<dyn ModulePass>> {
         dot: values.path("dot"),
         tags: parse_tag_options(values)?,
     }))
-}
-
-/// Writes `text` to `path` through a temporary file, so a reader never sees
-/// half a report.
-pub fn write_file(path: &str, text: &str) -> Result<()> {
-    let target = std::path::Path::new(path);
-    let tmp = target.with_file_name(format!(
-        ".{}.mcprune-{}.tmp",
-        target.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text).map_err(|e| Error::io(path, e))?;
-    std::fs::rename(&tmp, target).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
 }
 
 impl ModulePass for ComponentGroups {

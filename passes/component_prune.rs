@@ -26,7 +26,6 @@
 //! %y = linalg.matmul ins(%h, %w2 : tensor<2x4xf32>, tensor<4x3xf32>) ...
 //! ```
 
-use super::component_groups::write_file;
 use super::component_tag::parse_tag_options;
 use super::{ModulePass, OptionSpec, OptionValues, PassSpec};
 use crate::calibrate::{self, Compensate};
@@ -36,6 +35,7 @@ use crate::error::{Error, Result};
 use crate::groups::{Grouping, Groups};
 use crate::importance::Norm;
 use crate::ir::Op;
+use crate::output::write_file;
 use crate::plan::{select, Interfaces, PlanOptions, PrunePlan, Scope};
 use crate::report::{flops, params_by_component, Report};
 use crate::rewrite;

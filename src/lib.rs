@@ -12,6 +12,7 @@ pub mod error;
 pub mod exec;
 pub mod groups;
 pub mod importance;
+pub mod output;
 pub mod plan;
 pub mod report;
 pub mod rewrite;

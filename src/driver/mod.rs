@@ -19,6 +19,7 @@ use mlir_sys::*;
 use std::io::{Read, Write};
 
 use crate::ir::{self, Op};
+use crate::output::AtomicFile;
 
 /// Exit codes.
 pub const EXIT_OK: i32 = 0;
@@ -143,11 +144,11 @@ fn render_all(sources: &SourceFiles, name: &str, diags: &[Diagnostic]) -> String
     diags.iter().map(|d| sources.render(d)).collect()
 }
 
-/// Where the output goes: stdout, or a temporary file renamed into place on
-/// success, so that a failure never leaves a partial file.
+/// Where the output goes: stdout, or an [`AtomicFile`] renamed into place
+/// on success, so that a failure never leaves a partial file.
 enum OutputSink {
     Stdout(std::io::BufWriter<std::io::Stdout>),
-    File { tmp: std::path::PathBuf, target: std::path::PathBuf, w: std::io::BufWriter<std::fs::File> },
+    File { path: String, file: AtomicFile },
 }
 
 impl OutputSink {
@@ -155,12 +156,8 @@ impl OutputSink {
         match path {
             None | Some("-") => Ok(OutputSink::Stdout(std::io::BufWriter::with_capacity(1 << 20, std::io::stdout()))),
             Some(path) => {
-                let target = std::path::PathBuf::from(path);
-                let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-                let file_name = target.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-                let tmp = dir.join(format!(".{file_name}.mcprune-{}.tmp", std::process::id()));
-                let f = std::fs::File::create(&tmp).map_err(|e| format!("{path}: could not write output: {e}"))?;
-                Ok(OutputSink::File { tmp, target, w: std::io::BufWriter::with_capacity(1 << 20, f) })
+                let file = AtomicFile::create(path).map_err(|e| format!("{path}: could not write output: {e}"))?;
+                Ok(OutputSink::File { path: path.to_string(), file })
             }
         }
     }
@@ -168,31 +165,14 @@ impl OutputSink {
     fn writer(&mut self) -> &mut dyn Write {
         match self {
             OutputSink::Stdout(w) => w,
-            OutputSink::File { w, .. } => w,
+            OutputSink::File { file, .. } => file.writer(),
         }
     }
 
-    fn commit(mut self) -> Result<(), String> {
-        match &mut self {
-            OutputSink::Stdout(w) => w.flush().map_err(|e| format!("<stdout>: {e}")),
-            OutputSink::File { tmp, target, w } => {
-                let done = w.flush().and_then(|_| std::fs::rename(&*tmp, &*target));
-                // Renamed (or failed): either way `Drop` has nothing to clean.
-                let _ = std::fs::remove_file(&*tmp);
-                *tmp = std::path::PathBuf::new();
-                done.map_err(|e| format!("{}: could not write output: {e}", target.display()))
-            }
-        }
-    }
-}
-
-impl Drop for OutputSink {
-    fn drop(&mut self) {
-        // Not committed (a failed print): leave nothing behind.
-        if let OutputSink::File { tmp, .. } = self {
-            if !tmp.as_os_str().is_empty() {
-                let _ = std::fs::remove_file(&*tmp);
-            }
+    fn commit(self) -> Result<(), String> {
+        match self {
+            OutputSink::Stdout(mut w) => w.flush().map_err(|e| format!("<stdout>: {e}")),
+            OutputSink::File { path, file } => file.commit().map_err(|e| format!("{path}: could not write output: {e}")),
         }
     }
 }
