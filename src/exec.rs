@@ -7,7 +7,7 @@
 //! `@main` and writes each result into a caller-provided buffer.
 
 use crate::error::{Error, Result};
-use crate::ir::{self, Op};
+use crate::ir::{self, f32_tensor_type, Op};
 use mlir_sys::*;
 use std::ffi::c_void;
 
@@ -54,17 +54,8 @@ fn run_pipeline(module: Op, pipeline: &str) -> Result<()> {
     Ok(())
 }
 
-fn tensor_type(shape: &[i64]) -> String {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    if dims.is_empty() {
-        "tensor<f32>".into()
-    } else {
-        format!("tensor<{}xf32>", dims.join("x"))
-    }
-}
-
 fn memref_type(shape: &[i64]) -> String {
-    tensor_type(shape).replacen("tensor", "memref", 1)
+    f32_tensor_type(shape).replacen("tensor", "memref", 1)
 }
 
 fn hex(data: &[f32]) -> String {
@@ -114,11 +105,11 @@ pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
     let outs: Vec<String> = out_shapes.iter().enumerate().map(|(i, s)| format!("%out{i}: {}", memref_type(s))).collect();
     let mut body = String::new();
     for (i, t) in inputs.iter().enumerate() {
-        body.push_str(&format!("    %in{i} = arith.constant dense<\"{}\"> : {}\n", hex(&t.data), tensor_type(&t.shape)));
+        body.push_str(&format!("    %in{i} = arith.constant dense<\"{}\"> : {}\n", hex(&t.data), f32_tensor_type(&t.shape)));
     }
     let ins: Vec<String> = (0..inputs.len()).map(|i| format!("%in{i}")).collect();
-    let in_types: Vec<String> = arg_shapes.iter().map(|s| tensor_type(s)).collect();
-    let out_types: Vec<String> = out_shapes.iter().map(|s| tensor_type(s)).collect();
+    let in_types: Vec<String> = arg_shapes.iter().map(|s| f32_tensor_type(s)).collect();
+    let out_types: Vec<String> = out_shapes.iter().map(|s| f32_tensor_type(s)).collect();
     body.push_str(&format!(
         "    %r:{} = func.call @main({}) : ({}) -> ({})\n",
         out_shapes.len(),
@@ -129,7 +120,7 @@ pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
     for (i, s) in out_shapes.iter().enumerate() {
         body.push_str(&format!(
             "    bufferization.materialize_in_destination %r#{i} in restrict writable %out{i} : ({}, {}) -> ()\n",
-            tensor_type(s),
+            f32_tensor_type(s),
             memref_type(s)
         ));
     }

@@ -10,6 +10,7 @@
 //! ```
 //! `N` accepts suffixes: `25M`, `500k`. The binary does not use MLIR.
 
+use mcprune::ir::f32_tensor_type;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -29,15 +30,6 @@ struct Gen {
     next: usize,
     rng: u64,
     params: u64,
-}
-
-fn ty(shape: &[usize]) -> String {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    if dims.is_empty() {
-        "tensor<f32>".into()
-    } else {
-        format!("tensor<{}xf32>", dims.join("x"))
-    }
 }
 
 fn idmap(rank: usize) -> String {
@@ -95,7 +87,7 @@ impl Gen {
         self.params += n as u64;
         self.blobs.push((name.clone(), data));
         let v = self.fresh(shape);
-        let t = ty(shape);
+        let t = f32_tensor_type(shape);
         self.line(match self.dialect {
             Dialect::Linalg => format!("{v} = arith.constant dense_resource<{name}> : {t} loc(\"{loc}\")"),
             Dialect::Tosa => format!("{v} = \"tosa.const\"() <{{values = dense_resource<{name}> : {t}}}> : () -> {t} loc(\"{loc}\")"),
@@ -105,7 +97,7 @@ impl Gen {
 
     fn splat(&mut self, value: f32, shape: &[usize]) -> String {
         let v = self.fresh(shape);
-        let t = ty(shape);
+        let t = f32_tensor_type(shape);
         self.line(match self.dialect {
             Dialect::Linalg => format!("{v} = arith.constant dense<{value:?}> : {t}"),
             Dialect::Tosa => format!("{v} = \"tosa.const\"() <{{values = dense<{value:?}> : {t}}}> : () -> {t}"),
@@ -117,7 +109,7 @@ impl Gen {
 
     fn empty(&mut self, shape: &[usize]) -> String {
         let e = self.fresh(shape);
-        self.line(format!("{e} = tensor.empty() : {}", ty(shape)));
+        self.line(format!("{e} = tensor.empty() : {}", f32_tensor_type(shape)));
         e
     }
 
@@ -125,10 +117,10 @@ impl Gen {
     fn generic(&mut self, ins: &[(&str, String)], shape: &[usize], body: &str, loc: &str) -> String {
         let e = self.empty(shape);
         let v = self.fresh(shape);
-        let t = ty(shape);
+        let t = f32_tensor_type(shape);
         let maps: Vec<String> = ins.iter().map(|(_, m)| m.clone()).chain([idmap(shape.len())]).collect();
         let names: Vec<&str> = ins.iter().map(|(n, _)| *n).collect();
-        let types: Vec<String> = ins.iter().map(|(n, _)| ty(&self.shape(n))).collect();
+        let types: Vec<String> = ins.iter().map(|(n, _)| f32_tensor_type(&self.shape(n))).collect();
         let iters = vec!["\"parallel\""; shape.len()].join(", ");
         let args: Vec<String> = (0..ins.len()).map(|i| format!("%in{i}: f32")).collect();
         self.line(format!(
@@ -156,7 +148,7 @@ impl Gen {
             ),
             Dialect::Tosa => {
                 let v = self.fresh(&shape);
-                let t = ty(&shape);
+                let t = f32_tensor_type(&shape);
                 self.line(format!(
                     "{v} = tosa.clamp {x} {{max_val = 3.40282347E+38 : f32, min_val = 0.000000e+00 : f32}} : ({t}) -> {t} loc(\"{loc}\")"
                 ));
@@ -174,7 +166,7 @@ impl Gen {
             }
             Dialect::Tosa => {
                 let v = self.fresh(&shape);
-                let (ta, tb) = (ty(&shape), ty(&self.shape(b)));
+                let (ta, tb) = (f32_tensor_type(&shape), f32_tensor_type(&self.shape(b)));
                 self.line(format!("{v} = tosa.add {a}, {b} : ({ta}, {tb}) -> {ta} loc(\"{loc}\")"));
                 v
             }
@@ -193,21 +185,21 @@ impl Gen {
                 let t = self.fresh(&[inp, out]);
                 self.line(format!(
                     "{t} = linalg.transpose ins({w} : {}) outs({et} : {}) permutation = [1, 0] loc(\"{loc}\")",
-                    ty(&[out, inp]),
-                    ty(&[inp, out])
+                    f32_tensor_type(&[out, inp]),
+                    f32_tensor_type(&[inp, out])
                 ));
                 let e = self.empty(&[b, out]);
                 let z = self.fresh(&[]);
                 self.line(format!("{z} = arith.constant 0.000000e+00 : f32"));
                 let f = self.fresh(&[b, out]);
-                self.line(format!("{f} = linalg.fill ins({z} : f32) outs({e} : {}) -> {}", ty(&[b, out]), ty(&[b, out])));
+                self.line(format!("{f} = linalg.fill ins({z} : f32) outs({e} : {}) -> {}", f32_tensor_type(&[b, out]), f32_tensor_type(&[b, out])));
                 let mm = self.fresh(&[b, out]);
                 self.line(format!(
                     "{mm} = linalg.matmul ins({x}, {t} : {}, {}) outs({f} : {}) -> {} loc(\"{loc}\")",
-                    ty(&xs),
-                    ty(&[inp, out]),
-                    ty(&[b, out]),
-                    ty(&[b, out])
+                    f32_tensor_type(&xs),
+                    f32_tensor_type(&[inp, out]),
+                    f32_tensor_type(&[b, out]),
+                    f32_tensor_type(&[b, out])
                 ));
                 let bmap = "affine_map<(d0, d1) -> (d1)>".to_string();
                 self.generic(&[(&mm, idmap(2)), (&bias, bmap)], &[b, out], "%s = arith.addf %in0, %in1 : f32\nlinalg.yield %s : f32", loc)
@@ -220,9 +212,9 @@ impl Gen {
                 let mm = self.fresh(&[1, b, out]);
                 self.line(format!(
                     "{mm} = tosa.matmul {x3}, {w}, {zp}, {zp} : ({}, {}, tensor<1xf32>, tensor<1xf32>) -> {} loc(\"{loc}\")",
-                    ty(&[1, b, inp]),
-                    ty(&[1, inp, out]),
-                    ty(&[1, b, out])
+                    f32_tensor_type(&[1, b, inp]),
+                    f32_tensor_type(&[1, inp, out]),
+                    f32_tensor_type(&[1, b, out])
                 ));
                 let y = self.reshape(&mm, &[b, out], loc);
                 self.add(&y, &bias, loc)
@@ -243,9 +235,9 @@ impl Gen {
         ));
         self.line(format!(
             "{v} = tosa.reshape {x}, {s} : ({}, !tosa.shape<{}>) -> {} loc(\"{loc}\")",
-            ty(&from),
+            f32_tensor_type(&from),
             to.len(),
-            ty(to)
+            f32_tensor_type(to)
         ));
         v
     }
@@ -257,15 +249,15 @@ impl Gen {
         self.line(match self.dialect {
             Dialect::Linalg => format!(
                 "{v} = tensor.concat dim(1) {a}, {b} : ({}, {}) -> {} loc(\"{loc}\")",
-                ty(&sa),
-                ty(&sb),
-                ty(&out)
+                f32_tensor_type(&sa),
+                f32_tensor_type(&sb),
+                f32_tensor_type(&out)
             ),
             Dialect::Tosa => format!(
                 "{v} = tosa.concat {a}, {b} {{axis = 1 : i32}} : ({}, {}) -> {} loc(\"{loc}\")",
-                ty(&sa),
-                ty(&sb),
-                ty(&out)
+                f32_tensor_type(&sa),
+                f32_tensor_type(&sb),
+                f32_tensor_type(&out)
             ),
         });
         v
@@ -296,18 +288,18 @@ impl Gen {
                 let p = self.fresh(&[n, c, h + 2, w + 2]);
                 self.line(format!(
                     "{p} = tensor.pad {x} low[0, 0, 1, 1] high[0, 0, 1, 1] {{\n    ^bb0(%i0: index, %i1: index, %i2: index, %i3: index):\n      tensor.yield {z} : f32\n    }} : {} to {} loc(\"{name}.conv\")",
-                    ty(&xs),
-                    ty(&[n, c, h + 2, w + 2])
+                    f32_tensor_type(&xs),
+                    f32_tensor_type(&[n, c, h + 2, w + 2])
                 ));
                 let e = self.empty(&[n, out_ch, oh, ow]);
                 let f = self.fresh(&[n, out_ch, oh, ow]);
-                let ot = ty(&[n, out_ch, oh, ow]);
+                let ot = f32_tensor_type(&[n, out_ch, oh, ow]);
                 self.line(format!("{f} = linalg.fill ins({z} : f32) outs({e} : {ot}) -> {ot}"));
                 let cv = self.fresh(&[n, out_ch, oh, ow]);
                 self.line(format!(
                     "{cv} = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : vector<2xi64>, strides = dense<{stride}> : vector<2xi64>}} ins({p}, {wt} : {}, {}) outs({f} : {ot}) -> {ot} loc(\"{name}.conv\")",
-                    ty(&[n, c, h + 2, w + 2]),
-                    ty(&[out_ch, c, 3, 3])
+                    f32_tensor_type(&[n, c, h + 2, w + 2]),
+                    f32_tensor_type(&[out_ch, c, 3, 3])
                 ));
                 let scale = self.weight(&[out_ch], &format!("{name}.bn"));
                 let shift = self.weight(&[out_ch], &format!("{name}.bn"));
@@ -336,20 +328,20 @@ impl Gen {
                 let pad = if stride == 1 { "1, 1, 1, 1" } else { "1, 0, 1, 0" };
                 self.line(format!(
                     "{cv} = tosa.conv2d {x}, {wt}, {bias}, {zp}, {zp} {{acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: {pad}>, stride = array<i64: {stride}, {stride}>}} : ({}, {}, {}, tensor<1xf32>, tensor<1xf32>) -> {} loc(\"{name}.conv\")",
-                    ty(&xs),
-                    ty(&[out_ch, 3, 3, c]),
-                    ty(&[out_ch]),
-                    ty(&[n, oh, ow, out_ch])
+                    f32_tensor_type(&xs),
+                    f32_tensor_type(&[out_ch, 3, 3, c]),
+                    f32_tensor_type(&[out_ch]),
+                    f32_tensor_type(&[n, oh, ow, out_ch])
                 ));
                 let scale = self.weight(&[1, 1, 1, out_ch], &format!("{name}.bn"));
                 let shift = self.weight(&[1, 1, 1, out_ch], &format!("{name}.bn"));
                 let sh = self.fresh(&[1]);
                 self.line(format!("{sh} = \"tosa.const\"() <{{values = dense<0> : tensor<1xi8>}}> : () -> tensor<1xi8>"));
                 let m = self.fresh(&[n, oh, ow, out_ch]);
-                let ot = ty(&[n, oh, ow, out_ch]);
+                let ot = f32_tensor_type(&[n, oh, ow, out_ch]);
                 self.line(format!(
                     "{m} = tosa.mul {cv}, {scale}, {sh} : ({ot}, {}, tensor<1xi8>) -> {ot} loc(\"{name}.bn\")",
-                    ty(&[1, 1, 1, out_ch])
+                    f32_tensor_type(&[1, 1, 1, out_ch])
                 ));
                 let y = self.add(&m, &shift, &format!("{name}.bn"));
                 if relu {
@@ -391,14 +383,14 @@ fn mlp(g: &mut Gen, target: u64) -> String {
     let r = g.add(&r0, &r1, "glue");
     let q = g.add(&q0, &q1, "glue");
     let rq = g.add(&r, &q, "glue");
-    g.line(format!("return {rq}, {pi} : {}, {}", ty(&[batch, 1]), ty(&[batch, act])));
+    g.line(format!("return {rq}, {pi} : {}, {}", f32_tensor_type(&[batch, 1]), f32_tensor_type(&[batch, act])));
     format!(
         "func.func @main(%arg0: {}, %arg1: {}, %arg2: {}) -> ({}, {})",
-        ty(&[batch, obs]),
-        ty(&[batch, act]),
-        ty(&[batch, act]),
-        ty(&[batch, 1]),
-        ty(&[batch, act])
+        f32_tensor_type(&[batch, obs]),
+        f32_tensor_type(&[batch, act]),
+        f32_tensor_type(&[batch, act]),
+        f32_tensor_type(&[batch, 1]),
+        f32_tensor_type(&[batch, act])
     )
 }
 
@@ -437,8 +429,8 @@ fn cnn(g: &mut Gen, target: u64) -> String {
             let v = g.fresh(&[1, flat_len]);
             g.line(format!(
                 "{v} = tensor.collapse_shape {x} [[0], [1, 2, 3]] : {} into {} loc(\"head.flatten\")",
-                ty(&xs),
-                ty(&[1, flat_len])
+                f32_tensor_type(&xs),
+                f32_tensor_type(&[1, flat_len])
             ));
             v
         }
@@ -447,8 +439,8 @@ fn cnn(g: &mut Gen, target: u64) -> String {
     let h = g.linear(&flat, 256, "head.fc1");
     let h = g.relu(&h, "head.relu");
     let y = g.linear(&h, classes, "head.fc2");
-    g.line(format!("return {y} : {}", ty(&[1, classes])));
-    format!("func.func @main(%arg0: {}) -> {}", ty(&in_shape), ty(&[1, classes]))
+    g.line(format!("return {y} : {}", f32_tensor_type(&[1, classes])));
+    format!("func.func @main(%arg0: {}) -> {}", f32_tensor_type(&in_shape), f32_tensor_type(&[1, classes]))
 }
 
 fn main() {

@@ -776,3 +776,14 @@ pub fn emit_error(loc: Location, message: &str) {
     let c = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
     unsafe { mlirEmitError(loc.0, c.as_ptr()) }
 }
+
+/// The textual type of an f32 tensor of `shape` (`tensor<f32>` for rank 0),
+/// for the IR the tools write as text.
+pub fn f32_tensor_type<D: fmt::Display>(shape: &[D]) -> String {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    if dims.is_empty() {
+        "tensor<f32>".into()
+    } else {
+        format!("tensor<{}xf32>", dims.join("x"))
+    }
+}
