@@ -216,15 +216,16 @@ fn parse_file(context: &Context, path: &str) -> Result<OwnedModule, Vec<Diagnost
     let ctx = ir::Context(context.to_raw());
     let sink = DiagnosticSink::default();
     let _guard = sink.attach(ctx);
-    let m = unsafe { mlirModuleCreateParseFromFile(ctx.0, ir::sref(path)) };
-    if m.ptr.is_null() {
-        let mut diags = sink.take();
-        if diags.is_empty() {
-            diags.push(Diagnostic::error(None, format!("could not parse {path}")));
+    match source::parse_file(ctx, path) {
+        Some(op) => Ok(OwnedModule(op)),
+        None => {
+            let mut diags = sink.take();
+            if diags.is_empty() {
+                diags.push(Diagnostic::error(None, format!("could not parse {path}")));
+            }
+            Err(diags)
         }
-        return Err(diags);
     }
-    Ok(OwnedModule(Op(unsafe { mlirModuleGetOperation(m) })))
 }
 
 /// Reads and parses a file; for tests, tools and benchmarks.

@@ -15,6 +15,51 @@ pub fn is_bytecode(bytes: &[u8]) -> bool {
     bytes.starts_with(BYTECODE_MAGIC)
 }
 
+/// Alignment of every buffer bytecode is parsed from. A bytecode file asks
+/// for its resource section's alignment (the largest blob alignment; 64 is
+/// common) and the reader rejects a buffer that lacks it. A page covers
+/// every alignment writers use.
+const BYTECODE_BUFFER_ALIGN: usize = 4096;
+
+unsafe extern "C" {
+    fn mcpruneParseFileAligned(ctx: MlirContext, path: MlirStringRef) -> MlirModule;
+}
+
+/// Parses the file at `path` (text or bytecode) into a module; MLIR reads
+/// the file itself, mapped when it is large, page-aligned either way.
+/// Diagnostics go to the context's handler; `None` on failure.
+pub fn parse_file(ctx: ir::Context, path: &str) -> Option<Op> {
+    let m = unsafe { mcpruneParseFileAligned(ctx.0, ir::sref(path)) };
+    (!m.ptr.is_null()).then(|| Op(unsafe { mlirModuleGetOperation(m) }))
+}
+
+/// A copy of some bytes at `BYTECODE_BUFFER_ALIGN`, for bytecode that came
+/// from stdin (a `Vec` is only aligned to its element).
+struct AlignedCopy {
+    ptr: *mut u8,
+    layout: std::alloc::Layout,
+}
+
+impl AlignedCopy {
+    fn new(bytes: &[u8]) -> AlignedCopy {
+        let layout = std::alloc::Layout::from_size_align(bytes.len().max(1), BYTECODE_BUFFER_ALIGN).expect("buffer layout");
+        // SAFETY: the layout has a non-zero size; the copy stays in bounds.
+        let ptr = unsafe { std::alloc::alloc(layout) };
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
+        AlignedCopy { ptr, layout }
+    }
+}
+
+impl Drop for AlignedCopy {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr, self.layout) }
+    }
+}
+
 /// One piece of the input to parse on its own.
 pub struct Chunk {
     /// The text, preceded by as many newlines as lines came before it, so
@@ -58,8 +103,13 @@ fn pad(before: &str, chunk: &str) -> Vec<u8> {
 /// single non-module top-level op (or several ops) in a module as `mlir-opt`
 /// does. Diagnostics go to the context's handler; `None` on failure.
 pub fn parse_module(ctx: ir::Context, bytes: &[u8], name: &str) -> Option<Op> {
-    let source = MlirStringRef { data: bytes.as_ptr() as *const _, length: bytes.len() };
+    // Parsing from memory the caller owns copies every blob out of it, so
+    // the aligned copy need not outlive the parse.
+    let aligned = is_bytecode(bytes).then(|| AlignedCopy::new(bytes));
+    let data = aligned.as_ref().map_or(bytes.as_ptr(), |a| a.ptr as *const u8);
+    let source = MlirStringRef { data: data as *const _, length: bytes.len() };
     let op = Op(unsafe { mlirOperationCreateParse(ctx.0, source, ir::sref(name)) });
+    drop(aligned);
     if op.is_null() {
         return None;
     }

@@ -160,7 +160,7 @@ pub fn resource_name(attr: Attribute) -> Option<String> {
 /// named after the old one plus `suffix` for `dense_resource`).
 pub fn replace_value(op: super::Op, name: &str, like: &FloatElements, old: Attribute, ty: Type, bytes: Vec<u8>, suffix: &str) {
     let blob = format!("{}{suffix}", resource_name(old).unwrap_or_else(|| "weights".into()));
-    op.set_attribute(name, build(like.storage, ty, bytes, &blob));
+    op.set_attribute(name, build(like, ty, bytes, &blob));
 }
 
 /// Values as little-endian bytes of `kind`.
@@ -241,21 +241,27 @@ pub fn zero_out(bytes: &mut [u8], shape: &[i64], width: usize, zero: &[Option<Ve
 }
 
 /// Builds a new elements attribute of type `ty` holding `bytes`, in the same
-/// storage as `like`: a new blob named `name` for `dense_resource`, inline
-/// `dense` otherwise.
-pub fn build(like: Storage, ty: Type, bytes: Vec<u8>, name: &str) -> Attribute {
+/// storage and element kind as `like`: a new blob named `name` for
+/// `dense_resource`, inline `dense` otherwise.
+pub fn build(like: &FloatElements, ty: Type, bytes: Vec<u8>, name: &str) -> Attribute {
     unsafe {
-        match like {
+        match like.storage {
             Storage::Resource => {
-                // Blobs are 64-byte aligned, as MLIR's own writers align them
-                // (the printed blob then says so, and consumers such as IREE
-                // can use the data in place). MLIR frees it through
+                // A blob asks for its element's natural alignment, as the
+                // blobs torch-mlir prints do (`0x04000000...` for f32) and as
+                // MLIR's own typed blob constructors do. The bytecode writer
+                // aligns the resource section to the largest blob alignment,
+                // and readers that load a file into an ordinary heap buffer
+                // (mlir-opt among them) reject a section whose alignment the
+                // buffer does not have: a 64-byte request made our outputs
+                // unreadable at random. MLIR frees the blob through
                 // `drop_blob`.
+                let align = like.kind.byte_width();
                 let len = bytes.len();
                 let ptr = if len == 0 {
                     std::ptr::null_mut()
                 } else {
-                    let layout = std::alloc::Layout::from_size_align(len, BLOB_ALIGN).expect("blob layout");
+                    let layout = std::alloc::Layout::from_size_align(len, align).expect("blob layout");
                     let p = std::alloc::alloc(layout);
                     if p.is_null() {
                         std::alloc::handle_alloc_error(layout);
@@ -268,10 +274,10 @@ pub fn build(like: Storage, ty: Type, bytes: Vec<u8>, name: &str) -> Attribute {
                     sref(name),
                     ptr as *mut c_void,
                     len,
-                    BLOB_ALIGN,
+                    align,
                     false,
                     Some(drop_blob),
-                    len as *mut c_void,
+                    std::ptr::null_mut(),
                 ))
             }
             Storage::Dense | Storage::Splat => {
@@ -281,15 +287,11 @@ pub fn build(like: Storage, ty: Type, bytes: Vec<u8>, name: &str) -> Attribute {
     }
 }
 
-/// Alignment of the blobs `build` creates.
-const BLOB_ALIGN: usize = 64;
-
-unsafe extern "C" fn drop_blob(user: *mut c_void, data: *const c_void, size: usize, _align: usize) {
-    let len = user as usize;
-    debug_assert_eq!(len, size);
-    if !data.is_null() && len > 0 {
-        // SAFETY: `data` came from `alloc` with exactly this layout.
-        unsafe { std::alloc::dealloc(data as *mut u8, std::alloc::Layout::from_size_align_unchecked(len, BLOB_ALIGN)) };
+unsafe extern "C" fn drop_blob(_user: *mut c_void, data: *const c_void, size: usize, align: usize) {
+    if !data.is_null() && size > 0 {
+        // SAFETY: `data` came from `alloc` in `build` with exactly this size
+        // and alignment, which MLIR hands back unchanged.
+        unsafe { std::alloc::dealloc(data as *mut u8, std::alloc::Layout::from_size_align_unchecked(size, align)) };
     }
 }
 

@@ -8,7 +8,7 @@ use mcprune::component::{assign, TagOptions};
 use mcprune::deps::Analysis;
 use mcprune::groups::Groups;
 use mcprune::ir::dense::FloatElements;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// (component, op location, shape, bytes) of every weight constant.
 fn weights(module: mcprune::ir::Op) -> Vec<(String, String, Vec<i64>, Vec<u8>)> {
@@ -162,5 +162,10 @@ fn half_precision_weights_are_sliced_exactly() {
         }).collect();
         let expected: Vec<f32> = (0..4).flat_map(|r| kept.iter().map(move |&c| (r * 6 + c) as f32)).collect();
         assert_eq!(decoded, expected, "{elem}");
+        // The new blobs ask for the element's alignment, as the input's did
+        // (a larger request makes bytecode unreadable by mlir-opt at random).
+        let text = loaded.module.op().to_text();
+        let headers: BTreeSet<&str> = text.match_indices(": \"0x").map(|(i, _)| &text[i + 3..i + 13]).collect();
+        assert_eq!(headers, BTreeSet::from(["0x02000000"]), "{elem}");
     }
 }
