@@ -8,8 +8,11 @@
 //! `scope`, `interfaces`, `protect`, `min-keep`, `round-to`), and applies
 //! the plan: by equality saturation that folds the removed channels out of
 //! the weights (`materialize=remove`, default), or by zeroing them in place
-//! (`materialize=mask`). The output passes the verifier; any inconsistency
-//! fails the pass with a diagnostic at the op and nothing is written.
+//! (`materialize=mask`). Means over pruned channels (LayerNorm statistics)
+//! get the kept element count, so they run over the kept channels; the mask
+//! leaves them counting the zeroed ones. The output passes the verifier;
+//! any inconsistency fails the pass with a diagnostic at the op and nothing
+//! is written.
 //! Writes the report (design section 6) to `report=FILE` and a summary to
 //! stderr.
 //!

@@ -58,6 +58,22 @@ impl std::fmt::Display for FreezeReason {
     }
 }
 
+/// Where the element count of a sum appears as a constant that turns the sum
+/// into a mean (LayerNorm and GroupNorm statistics, `mean`): operand
+/// `operand` of `holder` is a float constant equal to the count
+/// (`reciprocal: false`, a divisor) or to its inverse (a multiplier).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SizeConstant {
+    pub holder: Op,
+    pub operand: usize,
+    pub reciprocal: bool,
+    /// The holder sits in a payload region (a scalar captured by a
+    /// `linalg.generic` body): the rewrite gives it a constant of its own.
+    /// Otherwise the constant is a tensor operand the rewrite changes in
+    /// place, so it must serve no other purpose.
+    pub captured: bool,
+}
+
 /// A fact about index spaces, stated by an op's rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fact {
@@ -72,6 +88,11 @@ pub enum Fact {
     Window { whole: DimRef, part: DimRef, offset: i64 },
     /// The dim must keep its size.
     Freeze(DimRef, FreezeReason),
+    /// The op sums over `summed` (operand dims), and every use of the sum
+    /// divides it by its element count through `sizes`: removing entries
+    /// is a mean over fewer entries once the rewrite updates those
+    /// constants. A reduction without them freezes its dims instead.
+    Normalized { summed: Vec<DimRef>, sizes: Vec<SizeConstant> },
     /// A contraction or convolution result dim indexed by one operand only:
     /// when that operand is a weight, this is an output channel (a group root).
     Produces { result: DimRef, operand: usize },
@@ -134,6 +155,10 @@ pub struct Indexing<'a> {
     pub inits: usize,
     /// For convolutions: the filter operand, whose loops name output channels.
     pub filter: Option<usize>,
+    /// For a plain sum whose uses turn it into a mean: the constants that
+    /// hold its element count. Its reduction loops are then `Normalized`
+    /// rather than frozen.
+    pub normalized: Option<Vec<SizeConstant>>,
     pub name: &'a str,
 }
 
@@ -188,6 +213,7 @@ impl Indexing<'_> {
             }
         }
         out.loops = extents;
+        let mut summed = Vec::new();
         for l in 0..self.num_loops {
             let dims = &by_loop[l];
             for w in dims.windows(2) {
@@ -202,12 +228,17 @@ impl Indexing<'_> {
                     v.dedup();
                     v.len()
                 };
-                if !(self.contraction && distinct_inputs >= 2) {
+                if self.normalized.is_some() {
+                    summed.extend(dims.iter().copied());
+                } else if !(self.contraction && distinct_inputs >= 2) {
                     for r in dims {
                         out.facts.push(Fact::Freeze(*r, FreezeReason::Reduced(self.name.into())));
                     }
                 }
             }
+        }
+        if let Some(sizes) = &self.normalized {
+            out.facts.push(Fact::Normalized { summed, sizes: sizes.clone() });
         }
         if self.contraction {
             // Output channels: result dims whose loop is indexed by a single

@@ -14,7 +14,7 @@ pub mod facts;
 pub mod rules;
 
 use crate::ir::{Op, Value, ValueDef};
-use facts::{DimRef, Fact, FreezeReason, OpFacts};
+use facts::{DimRef, Fact, FreezeReason, OpFacts, SizeConstant};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -132,6 +132,50 @@ pub struct Analysis {
     pub layer_ops: BTreeSet<OpId>,
     /// Every freeze, for the report: (op, space, reason).
     pub freezes: Vec<(Option<OpId>, SpaceId, FreezeReason)>,
+    /// Sums turned into means over dims that may be pruned, with the
+    /// constants the rewrite updates when it prunes them.
+    pub normalizations: Vec<Normalization>,
+}
+
+/// A mean over `summed` (a sum divided by its element count), computed by
+/// `op`; `sizes` hold the count.
+#[derive(Clone, Debug)]
+pub struct Normalization {
+    pub op: OpId,
+    pub summed: Vec<SpaceId>,
+    pub sizes: Vec<SizeConstant>,
+}
+
+/// A size constant the rewrite changes in place (a tensor operand, not a
+/// captured scalar) must hold the count of means over the same classes only,
+/// and serve nothing else: otherwise pruning one mean would change another
+/// op's constant. Those means freeze their dims.
+fn shared_size_constants(
+    normalizations: &[Normalization],
+    class_of: &[ClassId],
+    freezes: &mut Vec<(Option<OpId>, SpaceId, FreezeReason)>,
+) {
+    let mut by_constant: HashMap<Value, Vec<usize>> = HashMap::new();
+    for (i, n) in normalizations.iter().enumerate() {
+        for size in n.sizes.iter().filter(|s| !s.captured) {
+            by_constant.entry(size.holder.operand(size.operand)).or_default().push(i);
+        }
+    }
+    let mut shared: BTreeSet<usize> = BTreeSet::new();
+    for (constant, users) in &by_constant {
+        let classes = |i: usize| -> BTreeSet<ClassId> { normalizations[i].summed.iter().map(|&s| class_of[s]).collect() };
+        let same_classes = users.iter().all(|&i| classes(i) == classes(users[0]));
+        if !same_classes || constant.uses().len() != users.len() {
+            shared.extend(users.iter().copied());
+        }
+    }
+    for i in shared {
+        let n = &normalizations[i];
+        for &s in &n.summed {
+            let why = FreezeReason::Unsupported("a mean whose size constant other ops share".into());
+            freezes.push((Some(n.op), s, why));
+        }
+    }
 }
 
 /// Ops whose regions are scalar payloads, not tensor code.
@@ -427,6 +471,7 @@ impl Builder {
         let mut freezes: Vec<(Option<OpId>, SpaceId, FreezeReason)> = Vec::new();
         let mut relations = Vec::new();
         let mut produced: Vec<(OpId, SpaceId, usize)> = Vec::new();
+        let mut normalizations: Vec<Normalization> = Vec::new();
         let space = |b: &Builder, d: DimRef| -> Option<(SpaceId, bool)> {
             let vid = *b.value_index.get(&d.value)?;
             let info = &b.values[vid];
@@ -470,6 +515,12 @@ impl Builder {
                 Fact::Produces { result, operand } => {
                     if let (Some(op), Some((s, _))) = (op, space(&self, *result)) {
                         produced.push((op, s, *operand));
+                    }
+                }
+                Fact::Normalized { summed, sizes } => {
+                    if let Some(op) = op {
+                        let summed = summed.iter().filter_map(|d| space(&self, *d).map(|(s, _)| s)).collect();
+                        normalizations.push(Normalization { op, summed, sizes: sizes.clone() });
                     }
                 }
             }
@@ -593,6 +644,7 @@ impl Builder {
             class_of[s] = c;
             class_spaces[c].push(s);
         }
+        shared_size_constants(&normalizations, &class_of, &mut freezes);
         let n = class_spaces.len();
         let mut frozen: Vec<Option<Frozen>> = vec![None; n];
         for (op, s, reason) in &freezes {
@@ -640,6 +692,7 @@ impl Builder {
             weights,
             layer_ops,
             freezes,
+            normalizations,
         }
     }
 }

@@ -662,6 +662,33 @@ impl Attribute {
         unsafe { mlirAttributeIsADenseResourceElements(self.0) }
     }
 
+    /// The value of a float splat `dense<...>` attribute.
+    pub fn splat_float_value(self) -> Option<f64> {
+        if !self.is_splat() {
+            return None;
+        }
+        Attribute(unsafe { mlirDenseElementsAttrGetSplatValue(self.0) }).float_value()
+    }
+
+    /// This float scalar or float splat attribute with its value replaced
+    /// by `x` (same type, rounded to it).
+    pub fn with_float_value(self, x: f64) -> Option<Attribute> {
+        unsafe {
+            if mlirAttributeIsAFloat(self.0) {
+                return Some(Attribute(mlirFloatAttrDoubleGet(mlirAttributeGetContext(self.0), mlirAttributeGetType(self.0), x)));
+            }
+            if !self.is_splat() {
+                return None;
+            }
+            let element = Attribute(mlirDenseElementsAttrGetSplatValue(self.0));
+            if !mlirAttributeIsAFloat(element.0) {
+                return None;
+            }
+            let scalar = element.with_float_value(x)?;
+            Some(Attribute(mlirDenseElementsAttrSplatGet(mlirAttributeGetType(self.0), scalar.0)))
+        }
+    }
+
     /// Integer contents of a dense int elements attribute (`dense<[1, 2]>`
     /// of any integer or index type).
     pub fn dense_int_values(self) -> Option<Vec<i64>> {

@@ -8,7 +8,8 @@
 //! them into smaller values; extraction ([`extract`]) picks, for every
 //! result the function returns or yields, the program without selections
 //! (a selection costs infinity) and the smallest constants, and rebuilds it
-//! at the original ops' positions. Ops left without uses are erased.
+//! at the original ops' positions. Ops left without uses are erased. Means
+//! over pruned dims get their new element counts first ([`sizes`]).
 //!
 //! `materialize=mask` ([`mask`]) keeps every shape and zeroes the removed
 //! channels' weights instead, for checking.
@@ -20,6 +21,7 @@ pub mod mask;
 pub mod prune;
 pub mod rules;
 pub mod sig;
+pub mod sizes;
 
 use crate::deps::Analysis;
 use crate::error::{Error, Result};
@@ -44,6 +46,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
     if plan.class_removed.is_empty() {
         return Ok(stats);
     }
+    sizes::refold(a, plan)?;
     let mut sigs = sig::signatures(a);
     let funcs: Vec<Op> = module.nested_ops().into_iter().filter(|o| o.name() == "func.func" && o.num_regions() > 0).collect();
     for func in funcs {

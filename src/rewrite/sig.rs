@@ -210,7 +210,7 @@ fn links(op: Op, facts: &[Fact]) -> Vec<Link> {
                     }
                 }
             }
-            Fact::Window { .. } | Fact::Freeze(..) | Fact::Produces { .. } => {}
+            Fact::Window { .. } | Fact::Freeze(..) | Fact::Produces { .. } | Fact::Normalized { .. } => {}
         }
     }
     out

@@ -236,6 +236,8 @@ fn a_weight_shared_cell_called_three_times_is_one_group() {
     assert!(cell.prunable());
 }
 
+/// A normalisation over the hidden dim: `%sum` is divided by `COUNT_USE`.
+/// Placeholders: `COUNT_USE` is how the sum is used, `EXTRA` more ops.
 const LAYERNORM: &str = r#"
 func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %w = arith.constant dense_resource<w> : tensor<4x4xf32> loc("fc"("m.py":1:1))
@@ -250,8 +252,9 @@ func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
     %s = arith.addf %in, %acc : f32
     linalg.yield %s : f32
   } -> tensor<2xf32> loc("norm"("m.py":3:1))
-  %n = arith.constant dense<4.0> : tensor<2xf32>
+  %n = arith.constant dense<COUNT> : tensor<2xf32>
   %mean = arith.divf %sum, %n : tensor<2xf32>
+  EXTRA
   %mb = linalg.broadcast ins(%mean : tensor<2xf32>) outs(%e : tensor<2x4xf32>) dimensions = [1]
   %c = arith.subf %h, %mb : tensor<2x4xf32> loc("norm"("m.py":4:1))
   %w2 = arith.constant dense_resource<w> : tensor<4x4xf32> loc("fc2"("m.py":5:1))
@@ -260,13 +263,40 @@ func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
 }
 "#;
 
+fn layernorm(count: &str, extra: &str) -> Grouped {
+    let text = LAYERNORM.replace("COUNT", count).replace("EXTRA", extra);
+    group(parse(&with_blobs(&text, &[("w", 16)])).module.op())
+}
+
 #[test]
-fn a_layernormed_dim_is_frozen_by_its_reduction() {
-    let loaded = parse(&with_blobs(LAYERNORM, &[("w", 16)]));
-    let g = group(loaded.module.op());
+fn a_mean_over_the_hidden_dim_keeps_it_prunable_and_names_its_count() {
+    let g = layernorm("4.0", "");
     let fc = rooted_at(&g, "fc");
-    let why = fc.frozen.as_deref().expect("the normalised dim must be frozen");
+    assert!(fc.prunable(), "{:?}", fc.frozen);
+    let [norm] = g.analysis.normalizations.as_slice() else { panic!("one mean: {:?}", g.analysis.normalizations) };
+    assert_eq!(g.analysis.ops[norm.op].location().first_name(), Some("norm"));
+    assert_eq!(norm.summed.len(), 1);
+    assert_eq!(g.analysis.class_of[norm.summed[0]], fc.root);
+    let [size] = norm.sizes.as_slice() else { panic!("one size constant") };
+    assert_eq!((size.holder.name(), size.operand, size.reciprocal, size.captured), ("arith.divf", 1, false, false));
+}
+
+#[test]
+fn a_sum_not_divided_by_its_count_freezes_the_dim() {
+    // Divided by something else: a sum, not a mean.
+    let g = layernorm("3.0", "");
+    let why = rooted_at(&g, "fc").frozen.as_deref().expect("a plain sum must freeze").to_string();
     assert!(why.contains("reduced by 'linalg.generic'") && why.contains("norm"), "{why}");
+    assert!(g.analysis.normalizations.is_empty());
+}
+
+#[test]
+fn a_size_constant_shared_with_other_ops_freezes_the_mean() {
+    // The same splat also scales something else: updating it in place
+    // would change that too.
+    let g = layernorm("4.0", "%other = arith.mulf %mean, %n : tensor<2xf32>");
+    let why = rooted_at(&g, "fc").frozen.as_deref().expect("must freeze").to_string();
+    assert!(why.contains("size constant other ops share"), "{why}");
 }
 
 const UNKNOWN_OP: &str = r#"

@@ -170,3 +170,45 @@ fn calibrated_pruning_of_the_trained_model_keeps_its_task_loss() {
     let after = loss(&run(pruned.module.op(), &odd).unwrap());
     assert!(after / base < 1.5, "task loss {after} against {base} unpruned");
 }
+
+/// LayerNorm'd hidden dims prune like Torch-Pruning prunes `nn.LayerNorm`:
+/// the statistics run over the kept channels. Masking cannot show that (a
+/// zeroed channel still counts in the mean), so the reference is PyTorch:
+/// the fixture holds the outputs of the PyTorch model with exactly these
+/// channels sliced out (`tests/fixtures/normed_mlp/generate.py`).
+#[test]
+fn layernormed_channels_prune_like_pytorch_slicing() {
+    let io = io("normed_mlp");
+    let inputs = read_tensors(&io, "inputs");
+    let reference = &io["pruned"];
+    let options = reference["options"].as_str().expect("options");
+    let expected = read_tensors(reference, "outputs");
+    let want_removed: std::collections::BTreeMap<String, Vec<u32>> =
+        serde_json::from_value(reference["removed"].clone()).expect("removed");
+    assert_eq!(want_removed.len(), 2, "both LayerNorm'd hidden dims are pruned in the reference");
+    for dialect in DIALECTS {
+        let what = format!("normed_mlp.{dialect} {options}");
+        let unpruned = load(&fixture(&format!("normed_mlp.{dialect}.mlir")));
+        let got = run(unpruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let (diff, scale) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
+        assert!(diff <= 1e-5 * scale.max(1.0), "{what}: unpruned differs from PyTorch by {diff}");
+
+        let (pruned, outcome) = prune(&fixture(&format!("normed_mlp.{dialect}.mlir")), options);
+        let removed: std::collections::BTreeMap<String, Vec<u32>> = outcome
+            .report
+            .groups
+            .iter()
+            .filter(|g| !g.removed.is_empty())
+            .map(|g| (g.components.join(","), g.removed.clone()))
+            .collect();
+        assert_eq!(removed, want_removed, "{what}: the reference was made for other channels");
+        let got = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(got[0].shape, expected[0].shape);
+        let (diff, scale) = max_abs_diff(&got[0].data, &expected[0].data);
+        assert!(diff <= 1e-5 * scale.max(1.0), "{what}: differs from sliced PyTorch by {diff} at scale {scale}");
+        // And it is a different function from the unpruned one: the test
+        // would notice constants left at the old counts.
+        let (moved, _) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
+        assert!(moved > 1e-3, "{what}: pruning changed nothing ({moved})");
+    }
+}

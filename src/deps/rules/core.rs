@@ -2,7 +2,7 @@
 //! pad, cast), constants, and element-wise arithmetic on tensors.
 
 use super::{all_operands, concat, constant, elementwise, reshape, shape, windows, DialectRules};
-use crate::deps::facts::{DimRef, Fact, FreezeReason, OpFacts};
+use crate::deps::facts::{DimRef, Fact, FreezeReason, OpFacts, SizeConstant};
 use crate::ir::Op;
 
 pub static TENSOR_RULES: DialectRules = DialectRules {
@@ -174,4 +174,17 @@ fn pad(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
         return Err(FreezeReason::Dynamic);
     }
     windows(op.result(0), op.operand(0), &low, out)
+}
+
+/// `arith.divf %sum, %count` or `arith.mulf` by `1/count` (either side), on
+/// tensors, the constant a splat.
+pub fn size_operand(user: Op, operand: usize, count: i64) -> Option<SizeConstant> {
+    let other = match (user.name(), operand) {
+        ("arith.divf", 0) => 1,
+        ("arith.mulf", 0 | 1) => 1 - operand,
+        _ => return None,
+    };
+    let reciprocal = user.name() == "arith.mulf";
+    let x = super::constant_float(user.operand(other))?;
+    super::is_count(x, count, reciprocal).then_some(SizeConstant { holder: user, operand: other, reciprocal, captured: false })
 }

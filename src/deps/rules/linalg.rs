@@ -1,12 +1,14 @@
 //! linalg-on-tensors: every structured op (named or generic) through its
 //! indexing maps, which the C API provides for all of them. Reduction loops
 //! are contractions when the op multiplies and accumulates (matmul,
-//! convolutions, contraction-shaped generics) and frozen otherwise (sums,
-//! means, maxima). A generic whose body reads `linalg.index` depends on
-//! positions and is frozen.
+//! convolutions, contraction-shaped generics). A plain sum whose every use
+//! divides it by its element count (a mean: LayerNorm statistics) is
+//! `Normalized`: pruning it means a mean over the kept entries. Other
+//! reductions (maxima, sums used as sums) are frozen. A generic whose body
+//! reads `linalg.index` depends on positions and is frozen.
 
 use super::{DialectRules, RuleFn};
-use crate::deps::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts};
+use crate::deps::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
 use crate::ir::{self, MapExpr, Op};
 
 pub static RULES: DialectRules = DialectRules {
@@ -94,6 +96,7 @@ fn structured(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     let convolution = ir::linalg_is_convolution(op);
     let contraction = convolution || ir::linalg_is_contraction(op);
     out.contraction = contraction;
+    let normalized = if contraction { None } else { sum_sizes(op, &operands, &results, num_loops) };
     Indexing {
         op,
         num_loops,
@@ -102,8 +105,75 @@ fn structured(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
         contraction,
         inits,
         filter: convolution.then_some(1),
+        normalized,
         name,
     }
     .facts(out);
     Ok(())
+}
+
+/// For a plain sum (one input, one init, payload `addf(in, acc)`) whose
+/// uses all divide it by its element count: the constants holding that
+/// count.
+fn sum_sizes(op: Op, operands: &[Option<Vec<Access>>], results: &[Vec<Access>], num_loops: usize) -> Option<Vec<SizeConstant>> {
+    if op.num_operands() != 2 || results.len() != 1 || !adds_into_accumulator(op) {
+        return None;
+    }
+    let input = operands[0].as_ref()?;
+    let shape = super::shape(op.operand(0))?;
+    let mut in_result = vec![false; num_loops];
+    for a in &results[0] {
+        if let Access::Loop(l) = a {
+            in_result[*l] = true;
+        }
+    }
+    let mut count = 1i64;
+    let mut reduces = false;
+    for (d, a) in input.iter().enumerate() {
+        match a {
+            Access::Loop(l) if !in_result[*l] => {
+                count *= shape[d];
+                reduces = true;
+            }
+            Access::Loop(_) => {}
+            _ => return None,
+        }
+    }
+    if !reduces {
+        return None;
+    }
+    super::size_constants(op.result(0), count)
+}
+
+/// The payload is `linalg.yield (arith.addf %in, %acc)` (either order).
+fn adds_into_accumulator(op: Op) -> bool {
+    let Some(body) = op.region(0).first_block() else { return false };
+    let ops: Vec<Op> = body.ops().collect();
+    let [add, yield_op] = ops.as_slice() else { return false };
+    if add.name() != "arith.addf" || yield_op.name() != "linalg.yield" || yield_op.operand(0) != add.result(0) {
+        return false;
+    }
+    let (x, acc) = (body.argument(0), body.argument(1));
+    (add.operand(0) == x && add.operand(1) == acc) || (add.operand(0) == acc && add.operand(1) == x)
+}
+
+/// In a `linalg.generic` that reads the sum as input `operand`: the payload
+/// divides that input by the count (`arith.divf %in, %c`) or multiplies it
+/// by the reciprocal, with `%c` a scalar constant, and uses it nowhere else.
+pub fn size_in_payload(user: Op, operand: usize, count: i64) -> Option<SizeConstant> {
+    let body = user.region(0).first_block()?;
+    if operand >= body.num_arguments() {
+        return None;
+    }
+    let arg = body.argument(operand);
+    let uses = arg.uses();
+    let [(holder, position)] = uses.as_slice() else { return None };
+    let (holder, position) = (*holder, *position);
+    let (other, reciprocal) = match (holder.name(), position) {
+        ("arith.divf", 0) => (1, false),
+        ("arith.mulf", 0 | 1) => (1 - position, true),
+        _ => return None,
+    };
+    let x = super::constant_float(holder.operand(other))?;
+    super::is_count(x, count, reciprocal).then_some(SizeConstant { holder, operand: other, reciprocal, captured: true })
 }

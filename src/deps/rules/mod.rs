@@ -9,7 +9,7 @@ pub mod core;
 pub mod linalg;
 pub mod tosa;
 
-use super::facts::{Access, DimRef, Fact, FreezeReason, OpFacts};
+use super::facts::{Access, DimRef, Fact, FreezeReason, OpFacts, SizeConstant};
 use crate::ir::{Op, Value};
 
 /// A rule: states `op`'s facts, or says why it cannot.
@@ -53,6 +53,56 @@ pub fn facts_for(op: Op) -> OpFacts {
         freeze_all(op, reason, &mut out);
     }
     out
+}
+
+/// Finds, in one use of a sum of `count` elements, the constant that makes
+/// it a mean: `user`'s operand `operand` is the sum.
+pub type SizeUseFn = fn(user: Op, operand: usize, count: i64) -> Option<SizeConstant>;
+
+/// The forms a mean takes after a sum, by the op that divides: one row per
+/// form the exporters emit.
+static SIZE_USES: &[(&str, SizeUseFn)] = &[
+    // torch-mlir linalg: an element-wise generic whose payload divides by a
+    // captured scalar (`arith.divf %in, %cst : f32`).
+    ("linalg.generic", linalg::size_in_payload),
+    // torch-mlir TOSA: a multiply by a splat of 1/count.
+    ("tosa.mul", tosa::size_operand),
+    // Tensor arithmetic by a splat (hand-written or other exporters).
+    ("arith.divf", core::size_operand),
+    ("arith.mulf", core::size_operand),
+];
+
+/// The constants that turn `sum`, a sum of `count` elements, into a mean:
+/// one per use. `None` unless every use is such a division, so a sum used
+/// as a sum keeps its dims frozen.
+pub fn size_constants(sum: Value, count: i64) -> Option<Vec<SizeConstant>> {
+    let uses = sum.uses();
+    if uses.is_empty() || count <= 1 {
+        return None;
+    }
+    uses.iter()
+        .map(|&(user, operand)| {
+            let (_, find) = SIZE_USES.iter().find(|(name, _)| *name == user.name())?;
+            find(user, operand, count)
+        })
+        .collect()
+}
+
+/// The value of a float scalar constant or splat constant tensor.
+pub fn constant_float(v: Value) -> Option<f64> {
+    let def = v.defining_op()?;
+    let attr = match def.name() {
+        "arith.constant" => def.attribute("value")?,
+        "tosa.const" => def.attribute("values")?,
+        _ => return None,
+    };
+    attr.float_value().or_else(|| attr.splat_float_value())
+}
+
+/// Whether `x` is `count` (or 1/`count`) to the precision of an f32.
+pub fn is_count(x: f64, count: i64, reciprocal: bool) -> bool {
+    let want = if reciprocal { 1.0 / count as f64 } else { count as f64 };
+    (x - want).abs() <= want.abs() * 1e-6
 }
 
 /// Static shape of a ranked tensor value.
@@ -110,6 +160,7 @@ pub fn elementwise(op: Op, data: &[usize], out: &mut OpFacts) -> Result<(), Free
         contraction: false,
         inits: 0,
         filter: None,
+        normalized: None,
         name,
     }
     .facts(out);

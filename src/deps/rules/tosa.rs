@@ -7,7 +7,7 @@
 //! has no rule and freezes what it touches.
 
 use super::{all_operands, concat, constant, elementwise, reshape, windows, DialectRules};
-use crate::deps::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts};
+use crate::deps::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
 use crate::ir::Op;
 
 pub static RULES: DialectRules = DialectRules {
@@ -115,6 +115,7 @@ fn matmul(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
         contraction: true,
         inits: 0,
         filter: None,
+        normalized: None,
         name: op.name(),
     }
     .facts(out);
@@ -146,6 +147,7 @@ fn conv2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
         contraction: true,
         inits: 0,
         filter: Some(1),
+        normalized: None,
         name: op.name(),
     }
     .facts(out);
@@ -177,6 +179,7 @@ fn depthwise_conv2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
         contraction: true,
         inits: 0,
         filter: Some(1),
+        normalized: None,
         name: op.name(),
     }
     .facts(out);
@@ -195,19 +198,31 @@ fn pool2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
         contraction: false,
         inits: 0,
         filter: None,
+        normalized: None,
         name: op.name(),
     }
     .facts(out);
     Ok(())
 }
 
-/// `tosa.reduce_*` over `axis` (kept as a size-1 dim): frozen there.
+/// `tosa.reduce_*` over `axis` (kept as a size-1 dim): frozen there, unless
+/// it is a `reduce_sum` that every use turns into a mean.
 fn reduce(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     let axis = op.attribute("axis").and_then(|a| a.integer_value()).ok_or(FreezeReason::Dynamic)? as usize;
     let (input, result) = (op.operand(0), op.result(0));
-    let rank = super::shape(input).ok_or(FreezeReason::Dynamic)?.len();
+    let shape = super::shape(input).ok_or(FreezeReason::Dynamic)?;
+    let rank = shape.len();
+    let sizes = if op.name() == "tosa.reduce_sum" && axis < rank {
+        super::size_constants(result, shape[axis])
+    } else {
+        None
+    };
     for d in 0..rank {
         if d == axis {
+            if let Some(sizes) = &sizes {
+                out.facts.push(Fact::Normalized { summed: vec![DimRef::new(input, d)], sizes: sizes.clone() });
+                continue;
+            }
             out.facts.push(Fact::Freeze(DimRef::new(input, d), FreezeReason::Reduced(op.name().into())));
         } else {
             out.facts.push(Fact::Same(DimRef::new(input, d), DimRef::new(result, d)));
@@ -255,4 +270,14 @@ fn pad(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     let padding = shape_operand(op, 1).ok_or(FreezeReason::Dynamic)?;
     let low: Vec<i64> = padding.chunks(2).map(|c| c[0]).collect();
     windows(op.result(0), op.operand(0), &low, out)
+}
+
+/// `tosa.mul %sum, %c` (either side) with `%c` a splat of 1/count.
+pub fn size_operand(user: Op, operand: usize, count: i64) -> Option<SizeConstant> {
+    if operand > 1 {
+        return None; // the shift operand
+    }
+    let other = 1 - operand;
+    let x = super::constant_float(user.operand(other))?;
+    super::is_count(x, count, true).then_some(SizeConstant { holder: user, operand: other, reciprocal: true, captured: false })
 }
