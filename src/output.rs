@@ -1,32 +1,44 @@
 //! Files that appear whole or not at all.
 //!
 //! The driver's `-o` and the passes' `report=`/`dot=` files share one rule:
-//! a failed run leaves no partial file. Each is written under a temporary
-//! name beside its target and renamed into place only when complete.
+//! a failed run leaves no partial file. A regular file (or a new one) is
+//! written under a temporary name beside it and renamed into place only when
+//! complete. Anything else is written to directly: renaming over `/dev/null`
+//! or a pipe would replace the device with a regular file (as root, it
+//! does), and a symlink is followed so that the link stays a link.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
-/// A file being written under a temporary name; [`AtomicFile::commit`]
-/// renames it to its target, dropping it uncommitted deletes it.
+/// An output file being written; [`AtomicFile::commit`] puts it in place,
+/// dropping it uncommitted deletes what was written to a regular file.
 pub struct AtomicFile {
-    tmp: PathBuf,
+    /// The temporary name, for a regular file; `None` for a device or pipe.
+    tmp: Option<PathBuf>,
     target: PathBuf,
     w: BufWriter<std::fs::File>,
     committed: bool,
 }
 
 impl AtomicFile {
-    /// Creates the temporary file beside `path` (same directory, so the
-    /// rename never crosses file systems).
+    /// Opens `path` for writing: a temporary file beside the (symlink-
+    /// resolved) target when that is a regular file or does not exist yet,
+    /// so the rename never crosses file systems; the target itself
+    /// otherwise.
     pub fn create(path: &str) -> std::io::Result<AtomicFile> {
-        let target = PathBuf::from(path);
-        let file_name = target.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = target.with_file_name(format!(".{file_name}.mcprune-{}.tmp", std::process::id()));
-        let f = std::fs::File::create(&tmp)?;
-        Ok(AtomicFile { tmp, target, w: BufWriter::with_capacity(1 << 20, f), committed: false })
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+        let special = std::fs::metadata(&target).map(|m| !m.file_type().is_file()).unwrap_or(false);
+        let (tmp, file) = if special {
+            (None, std::fs::OpenOptions::new().write(true).open(&target)?)
+        } else {
+            let file_name = target.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let tmp = target.with_file_name(format!(".{file_name}.mcprune-{}.tmp", std::process::id()));
+            let file = std::fs::File::create(&tmp)?;
+            (Some(tmp), file)
+        };
+        Ok(AtomicFile { tmp, target, w: BufWriter::with_capacity(1 << 20, file), committed: false })
     }
 
     pub fn writer(&mut self) -> &mut dyn Write {
@@ -36,7 +48,9 @@ impl AtomicFile {
     /// Flushes and renames the file into place.
     pub fn commit(mut self) -> std::io::Result<()> {
         self.w.flush()?;
-        std::fs::rename(&self.tmp, &self.target)?;
+        if let Some(tmp) = &self.tmp {
+            std::fs::rename(tmp, &self.target)?;
+        }
         self.committed = true;
         Ok(())
     }
@@ -44,8 +58,8 @@ impl AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.tmp);
+        if let (false, Some(tmp)) = (self.committed, &self.tmp) {
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }
@@ -89,6 +103,26 @@ mod tests {
         write_file(path.to_str().unwrap(), "new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dev_null_stays_a_device() {
+        use std::os::unix::fs::FileTypeExt;
+        write_file("/dev/null", "discarded").unwrap();
+        let kind = std::fs::symlink_metadata("/dev/null").unwrap().file_type();
+        assert!(kind.is_char_device(), "/dev/null is no longer a device: {kind:?}");
+    }
+
+    #[test]
+    fn a_symlink_is_written_through_and_stays_a_link() {
+        let dir = scratch("symlink");
+        let (real, link) = (dir.join("real.mlir"), dir.join("link.mlir"));
+        std::fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_file(link.to_str().unwrap(), "new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
     }
 
     #[test]
