@@ -68,9 +68,8 @@ pub struct SizeConstant {
     pub operand: usize,
     pub reciprocal: bool,
     /// The holder sits in a payload region (a scalar captured by a
-    /// `linalg.generic` body): the rewrite gives it a constant of its own.
-    /// Otherwise the constant is a tensor operand the rewrite changes in
-    /// place, so it must serve no other purpose.
+    /// `linalg.generic` body), outside the e-graph; otherwise the constant
+    /// is a tensor operand in it.
     pub captured: bool,
 }
 

@@ -146,38 +146,6 @@ pub struct Normalization {
     pub sizes: Vec<SizeConstant>,
 }
 
-/// A size constant the rewrite changes in place (a tensor operand, not a
-/// captured scalar) must hold the count of means over the same classes only,
-/// and serve nothing else: otherwise pruning one mean would change another
-/// op's constant. Those means freeze their dims.
-fn shared_size_constants(
-    normalizations: &[Normalization],
-    class_of: &[ClassId],
-    freezes: &mut Vec<(Option<OpId>, SpaceId, FreezeReason)>,
-) {
-    let mut by_constant: HashMap<Value, Vec<usize>> = HashMap::new();
-    for (i, n) in normalizations.iter().enumerate() {
-        for size in n.sizes.iter().filter(|s| !s.captured) {
-            by_constant.entry(size.holder.operand(size.operand)).or_default().push(i);
-        }
-    }
-    let mut shared: BTreeSet<usize> = BTreeSet::new();
-    for (constant, users) in &by_constant {
-        let classes = |i: usize| -> BTreeSet<ClassId> { normalizations[i].summed.iter().map(|&s| class_of[s]).collect() };
-        let same_classes = users.iter().all(|&i| classes(i) == classes(users[0]));
-        if !same_classes || constant.uses().len() != users.len() {
-            shared.extend(users.iter().copied());
-        }
-    }
-    for i in shared {
-        let n = &normalizations[i];
-        for &s in &n.summed {
-            let why = FreezeReason::Unsupported("a mean whose size constant other ops share".into());
-            freezes.push((Some(n.op), s, why));
-        }
-    }
-}
-
 /// Ops whose regions are scalar payloads, not tensor code.
 fn has_payload_regions(op: Op) -> bool {
     op.dialect() == "linalg" || matches!(op.name(), "tensor.pad" | "tensor.generate")
@@ -644,7 +612,6 @@ impl Builder {
             class_of[s] = c;
             class_spaces[c].push(s);
         }
-        shared_size_constants(&normalizations, &class_of, &mut freezes);
         let n = class_spaces.len();
         let mut frozen: Vec<Option<Frozen>> = vec![None; n];
         for (op, s, reason) in &freezes {

@@ -12,6 +12,7 @@
 //! The rule table then pushes the inserted selections towards constants.
 
 use super::lang::{Leaf, Tensor};
+use super::prune::Fold;
 use super::rules::{take, PruneGraph};
 use super::sig::{Link, SigKind};
 use crate::deps::{Analysis, OpId, ValueId};
@@ -66,8 +67,9 @@ pub fn function_ops(a: &Analysis, func: Op) -> Vec<OpId> {
     out
 }
 
-/// Builds the e-graph of `func`.
-pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, func: Op) -> Built {
+/// Builds the e-graph of `func`. `counts` are the operands that hold the
+/// element count of a mean over pruned dims, with the count to hold.
+pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashMap<(Op, usize), f64>, func: Op) -> Built {
     let mut value_class: HashMap<Value, Id> = HashMap::new();
     let mut built = Built { value_class: HashMap::new(), roots: Vec::new(), structural: Vec::new(), sinks: Vec::new() };
 
@@ -174,6 +176,16 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, func: Op) -> B
                             is_sink = true;
                         }
                     }
+                }
+                // A mean's count: the operand becomes a new constant. The
+                // op is then a sink too, so that this form is extracted.
+                for (j, v) in op.operands().enumerate() {
+                    let Some(&value) = counts.get(&(op, j)) else { continue };
+                    let Some(&cid) = v.defining_op().and_then(|d| a.op_index.get(&d)) else { continue };
+                    let fold = Fold::Count { op: cid as u32, bits: value.to_bits() };
+                    let k = eg.analysis.folds.intern(fold);
+                    sink_children[1 + j] = eg.add(Tensor::Leaf(Leaf::Fold(k)));
+                    is_sink = true;
                 }
                 if is_sink {
                     let pruned_node = Tensor::Op(sink_children.into_boxed_slice());

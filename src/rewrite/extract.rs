@@ -30,6 +30,8 @@ impl CostFunction<Tensor> for PruneCost<'_> {
             Tensor::Leaf(Leaf::Fold(k)) => match self.eg.analysis.folds.get(*k) {
                 Fold::Weight { .. } => self.eg.analysis.fold_shape(*k).iter().product::<i64>() as f64,
                 Fold::Splat { .. } => 1.0,
+                // Cheaper than the constant it replaces, which must go.
+                Fold::Count { .. } => 0.0,
             },
             Tensor::Leaf(_) => 0.0,
             Tensor::Res([_, x]) => costs(*x),
@@ -263,6 +265,13 @@ impl<'a> Rebuild<'a> {
                     }
                 }
                 clone.result(0).set_type(new_ty);
+                clone.insert_before(op);
+                clone.result(0)
+            }
+            Fold::Count { op, bits } => {
+                let op = self.a.ops[op as usize];
+                let clone = op.clone_op();
+                super::sizes::set_count(clone, f64::from_bits(bits))?;
                 clone.insert_before(op);
                 clone.result(0)
             }

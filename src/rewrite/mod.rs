@@ -46,7 +46,8 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
     if plan.class_removed.is_empty() {
         return Ok(stats);
     }
-    sizes::refold(a, plan)?;
+    sizes::refold_captured(a, plan)?;
+    let tensor_counts = sizes::tensor_counts(a, plan);
     let mut sigs = sig::signatures(a);
     let funcs: Vec<Op> = module.nested_ops().into_iter().filter(|o| o.name() == "func.func" && o.num_regions() > 0).collect();
     for func in funcs {
@@ -74,7 +75,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
         });
         analysis.arg_plan = arg_plan;
         let mut eg = EGraph::new(analysis);
-        let built = build::build(&mut eg, a, plan, func);
+        let built = build::build(&mut eg, a, plan, &tensor_counts, func);
         let runner = Runner::default()
             .with_egraph(eg)
             .with_scheduler(SimpleScheduler)

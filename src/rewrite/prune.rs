@@ -43,6 +43,9 @@ pub enum Fold {
     Weight { op: u32, keep: Vec<Option<u32>> },
     /// Splat op `op` rebuilt at `shape`.
     Splat { op: u32, shape: Vec<i64> },
+    /// Size constant `op` (the element count of a mean, or its inverse)
+    /// rebuilt to hold `f64::from_bits(bits)`: the count after pruning.
+    Count { op: u32, bits: u64 },
 }
 
 /// A class that is a view of a foldable value.
@@ -119,6 +122,7 @@ impl Prune {
                     .collect()
             }
             Fold::Splat { shape, .. } => shape.clone(),
+            Fold::Count { op, .. } => self.sigs[*op as usize].results[0].clone().unwrap_or_default(),
         }
     }
 }

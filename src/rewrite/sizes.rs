@@ -4,8 +4,7 @@
 //! constants that hold the count ([`crate::deps::Normalization`]). Pruning
 //! `k` of the `n` entries of a summed dim makes the sum run over `n - k`
 //! entries, so those constants must say `n - k` too: LayerNorm over the kept
-//! channels, as Torch-Pruning's `LayerNorm` pruner gives. Runs before the
-//! e-graph rewrite, which then sees the sum as a sink and shrinks its input:
+//! channels, as Torch-Pruning's `LayerNorm` pruner gives.
 //!
 //! ```text
 //! %s = linalg.generic ... ins(%h : tensor<4x16xf32>) ...   // sum over dim 1
@@ -16,10 +15,15 @@
 //! %m = linalg.generic ... ins(%s : tensor<4x1xf32>) { arith.divf %in, %c10 }
 //! ```
 //!
-//! A scalar captured by a payload gets a new constant per count, placed
-//! right after the original (torch-mlir shares one `16.0` among every
-//! LayerNorm of width 16, and they may keep different widths). A tensor operand is changed in place; the
-//! analysis froze the means whose tensor constant anything else shares.
+//! The sum itself is a sink of the e-graph rewrite, which shrinks its input.
+//! A constant is never changed in place: torch-mlir shares one `16.0` (or
+//! one `tosa.const` of 1/16) among every LayerNorm of width 16, and they may
+//! keep different widths. So each count gets a new constant:
+//! - a scalar captured by a payload (linalg) is not in the e-graph:
+//!   [`refold_captured`] adds the constant before the rewrite and points the
+//!   payload at it;
+//! - a tensor operand (TOSA, arith on tensors) is: [`tensor_counts`] tells
+//!   the e-graph builder which operands become a `Fold::Count`.
 
 use crate::deps::Analysis;
 use crate::error::{Error, Result};
@@ -27,10 +31,10 @@ use crate::ir::{Op, Value};
 use crate::plan::PrunePlan;
 use std::collections::HashMap;
 
-/// Updates the count held by every size constant of a mean over pruned dims.
-pub fn refold(a: &Analysis, plan: &PrunePlan) -> Result<()> {
-    // New scalars by (original constant, new count bits): one per count.
-    let mut fresh: HashMap<(Op, u64), Value> = HashMap::new();
+/// The constants' new values: per size constant of a mean whose count the
+/// plan changes, (the constant's holder, operand, new value).
+fn changed(a: &Analysis, plan: &PrunePlan) -> Vec<(crate::deps::facts::SizeConstant, f64)> {
+    let mut out = Vec::new();
     for n in &a.normalizations {
         let (mut count, mut kept) = (1i64, 1i64);
         for &s in &n.summed {
@@ -39,34 +43,52 @@ pub fn refold(a: &Analysis, plan: &PrunePlan) -> Result<()> {
             count *= size;
             kept *= plan.kept(class, size.max(0) as usize).map_or(size, |k| k.len() as i64);
         }
-        if kept == count {
-            continue;
-        }
-        for size in &n.sizes {
-            let value = if size.reciprocal { 1.0 / kept as f64 } else { kept as f64 };
-            let constant = size.holder.operand(size.operand);
-            let unexpected = || Error::ir(size.holder.location(), "internal error: a size constant is not a float constant");
-            let def = constant.defining_op().ok_or_else(unexpected)?;
-            let name = if def.name() == "tosa.const" { "values" } else { "value" };
-            let attr = def.attribute(name).and_then(|x| x.with_float_value(value)).ok_or_else(unexpected)?;
-            if size.captured {
-                let scalar = match fresh.get(&(def, value.to_bits())) {
-                    Some(&v) => v,
-                    None => {
-                        // Right after the original, so it dominates the
-                        // same uses.
-                        let copy = def.clone_op();
-                        copy.set_attribute(name, attr);
-                        copy.insert_before(def.next().ok_or_else(unexpected)?);
-                        fresh.insert((def, value.to_bits()), copy.result(0));
-                        copy.result(0)
-                    }
-                };
-                size.holder.set_operand(size.operand, scalar);
-            } else {
-                def.set_attribute(name, attr);
+        if kept != count {
+            for size in &n.sizes {
+                out.push((*size, if size.reciprocal { 1.0 / kept as f64 } else { kept as f64 }));
             }
         }
     }
+    out
+}
+
+/// Tensor operands that become new size constants: (holder, operand) ->
+/// the new value.
+pub fn tensor_counts(a: &Analysis, plan: &PrunePlan) -> HashMap<(Op, usize), f64> {
+    changed(a, plan).into_iter().filter(|(s, _)| !s.captured).map(|(s, v)| ((s.holder, s.operand), v)).collect()
+}
+
+/// Gives every payload that divides a mean by a captured scalar a new
+/// scalar holding the kept count, one per (original constant, count), right
+/// after the original so that it dominates the same uses.
+pub fn refold_captured(a: &Analysis, plan: &PrunePlan) -> Result<()> {
+    let mut fresh: HashMap<(Op, u64), Value> = HashMap::new();
+    for (size, value) in changed(a, plan).into_iter().filter(|(s, _)| s.captured) {
+        let unexpected = || Error::ir(size.holder.location(), "internal error: a size constant is not a float constant");
+        let def = size.holder.operand(size.operand).defining_op().ok_or_else(unexpected)?;
+        let scalar = match fresh.get(&(def, value.to_bits())) {
+            Some(&v) => v,
+            None => {
+                let copy = def.clone_op();
+                set_count(copy, value)?;
+                copy.insert_before(def.next().ok_or_else(unexpected)?);
+                fresh.insert((def, value.to_bits()), copy.result(0));
+                copy.result(0)
+            }
+        };
+        size.holder.set_operand(size.operand, scalar);
+    }
+    Ok(())
+}
+
+/// Sets the value of a float constant op (`arith.constant` scalar or splat,
+/// `tosa.const` splat).
+pub fn set_count(constant: Op, value: f64) -> Result<()> {
+    let name = if constant.name() == "tosa.const" { "values" } else { "value" };
+    let attr = constant
+        .attribute(name)
+        .and_then(|x| x.with_float_value(value))
+        .ok_or_else(|| Error::ir(constant.location(), "internal error: a size constant is not a float constant"))?;
+    constant.set_attribute(name, attr);
     Ok(())
 }

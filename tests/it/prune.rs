@@ -169,3 +169,33 @@ fn half_precision_weights_are_sliced_exactly() {
         assert_eq!(headers, BTreeSet::from(["0x02000000"]), "{elem}");
     }
 }
+
+/// A mean's count constant that something else also reads: the mean gets
+/// a new constant with the kept count, the other reader keeps the old one.
+#[test]
+fn a_shared_count_constant_is_split_not_changed_in_place() {
+    let text = crate::groups::LAYERNORM
+        .replace("COUNT", "4.0")
+        .replace("EXTRA", "%scaled = arith.mulf %mean, %n : tensor<2xf32>")
+        .replace("ins(%mean : tensor<2xf32>)", "ins(%scaled : tensor<2xf32>)");
+    let loaded = parse(&with_blobs(&text, &[("w", 16)]));
+    let values = mcprune::passes::OptionValues::parse(
+        mcprune::passes::component_prune::SPEC.name,
+        mcprune::passes::component_prune::SPEC.options,
+        "ratio=0.4 interfaces=prune",
+    )
+    .unwrap();
+    let pass = mcprune::passes::component_prune::parse_options(&values).unwrap();
+    let outcome = pass.prune(loaded.module.op()).unwrap();
+    let removed = outcome.plan.removed.values().next().cloned().unwrap_or_default();
+    assert_eq!(removed.len(), 2, "half of the 4 hidden channels go");
+    let out = loaded.module.op().to_text();
+    let constant = |needle: &str| -> String {
+        let line = out.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no {needle} in\n{out}"));
+        let operand = line.split(", ").nth(1).and_then(|r| r.split(' ').next()).expect("second operand").to_string();
+        let def = out.lines().find(|l| l.trim_start().starts_with(&format!("{operand} = "))).expect("its definition");
+        def.split("dense<").nth(1).and_then(|r| r.split('>').next()).expect("a splat").to_string()
+    };
+    assert_eq!(constant("arith.divf"), "2.000000e+00", "the mean divides by the kept count\n{out}");
+    assert_eq!(constant("arith.mulf"), "4.000000e+00", "the other reader keeps its constant\n{out}");
+}
