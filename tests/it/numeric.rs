@@ -33,11 +33,18 @@ use mcprune::passes::OptionValues;
 /// Prunes a fresh copy of a fixture with `options` (the pass's option text).
 pub fn prune(path: &str, options: &str) -> (crate::common::Loaded, Outcome) {
     let loaded = load(path);
+    let outcome = prune_module(loaded.module.op(), options, path);
+    (loaded, outcome)
+}
+
+/// Runs `component-prune` with `options` on `module` in place; `what`
+/// names it in failures.
+pub fn prune_module(module: mcprune::ir::Op, options: &str, what: &str) -> Outcome {
     let values = OptionValues::parse(SPEC.name, SPEC.options, options).expect("options");
     let pass = parse_options(&values).expect("options");
-    let outcome = pass.prune(loaded.module.op()).unwrap_or_else(|e| panic!("{path} {options}: {e}"));
-    assert!(loaded.module.op().verify(), "{path} {options}: the pruned module fails the verifier");
-    (loaded, outcome)
+    let outcome = pass.prune(module).unwrap_or_else(|e| panic!("{what} {options}: {e}"));
+    assert!(module.verify(), "{what} {options}: the pruned module fails the verifier");
+    outcome
 }
 
 /// For every ratio, grouping and interface policy: the pruned module

@@ -3,7 +3,7 @@
 //! and half-precision weights.
 
 use crate::common::{fixture, parse, with_blobs, DIALECTS};
-use crate::numeric::prune;
+use crate::numeric::{prune, prune_module};
 use mcprune::component::{assign, TagOptions};
 use mcprune::deps::Analysis;
 use mcprune::groups::Groups;
@@ -139,15 +139,7 @@ fn half_precision_weights_are_sliced_exactly() {
     for (elem, width) in [("f16", 2usize), ("bf16", 2)] {
         let text = mlp(elem, width);
         let loaded = parse(&text);
-        let values = mcprune::passes::OptionValues::parse(
-            mcprune::passes::component_prune::SPEC.name,
-            mcprune::passes::component_prune::SPEC.options,
-            "ratio=0.3 interfaces=prune",
-        )
-        .unwrap();
-        let pass = mcprune::passes::component_prune::parse_options(&values).unwrap();
-        let outcome = pass.prune(loaded.module.op()).unwrap_or_else(|e| panic!("{elem}: {e}"));
-        assert!(loaded.module.op().verify(), "{elem}");
+        let outcome = prune_module(loaded.module.op(), "ratio=0.3 interfaces=prune", elem);
         let removed = outcome.plan.removed.values().next().cloned().unwrap_or_default();
         assert!(!removed.is_empty(), "{elem}: nothing pruned");
         // w1 (4x6): its columns are the hidden channels. The kept columns
@@ -179,14 +171,7 @@ fn a_shared_count_constant_is_split_not_changed_in_place() {
         .replace("EXTRA", "%scaled = arith.mulf %mean, %n : tensor<2xf32>")
         .replace("ins(%mean : tensor<2xf32>)", "ins(%scaled : tensor<2xf32>)");
     let loaded = parse(&with_blobs(&text, &[("w", 16)]));
-    let values = mcprune::passes::OptionValues::parse(
-        mcprune::passes::component_prune::SPEC.name,
-        mcprune::passes::component_prune::SPEC.options,
-        "ratio=0.4 interfaces=prune",
-    )
-    .unwrap();
-    let pass = mcprune::passes::component_prune::parse_options(&values).unwrap();
-    let outcome = pass.prune(loaded.module.op()).unwrap();
+    let outcome = prune_module(loaded.module.op(), "ratio=0.4 interfaces=prune", "layernorm");
     let removed = outcome.plan.removed.values().next().cloned().unwrap_or_default();
     assert_eq!(removed.len(), 2, "half of the 4 hidden channels go");
     let out = loaded.module.op().to_text();
