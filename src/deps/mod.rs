@@ -555,7 +555,9 @@ impl Builder {
         // Index maps can identify classes too: two parts sitting at the
         // same offset (or stride) of the same whole class carry the same
         // channels (the latent of step 1 and of step 2 both fill columns
-        // 0..32 of the dynamics' first weight). Unite them until stable.
+        // 0..32 of the dynamics' first weight), and two wholes merged from
+        // the same parts at the same strides are one dim. Unite them until
+        // stable.
         let size_of = |s: SpaceId| {
             let (v, d) = space_owner[s];
             self.values[v].shape[d]
@@ -575,7 +577,15 @@ impl Builder {
                     Relation::Merge { whole, parts } => {
                         let w = uf.find(*whole);
                         let shape: Vec<(i64, i64)> = parts.iter().map(|(p, st)| (*st, size_of(*p))).collect();
-                        parts.iter().map(|(p, st)| ((w, 1, *st, size_of(*p), shape.clone()), *p)).collect()
+                        let mut entries: Vec<_> =
+                            parts.iter().map(|(p, st)| ((w, 1, *st, size_of(*p), shape.clone()), *p)).collect();
+                        // And the reverse: two flattens of the same parts at
+                        // the same strides are the same dim (SimNorm's
+                        // unflatten, softmax, flatten back gives the latent
+                        // it started from).
+                        let by_parts: Vec<(i64, i64)> = parts.iter().map(|(p, st)| (uf.find(*p) as i64, *st)).collect();
+                        entries.push(((usize::MAX, 2, 0, size_of(*whole), by_parts), *whole));
+                        entries
                     }
                 };
                 for (key, part) in entries {

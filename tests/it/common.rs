@@ -15,12 +15,27 @@ pub fn fixture(name: &str) -> String {
 
 /// The five exporter fixtures, by model name.
 pub const MODELS: &[&str] = &["tdmpc_small", "jepa", "res_cnn", "concat_heads", "shared_cell"];
+/// Fixtures with LayerNorm'd hidden layers, each with its generator in
+/// `tests/fixtures/NAME/`. Masking cannot reproduce pruning them (a zeroed
+/// channel still counts in a mean), so they are checked otherwise.
+pub const LAYERNORM_MODELS: &[&str] = &["normed_mlp", "tdmpc2_like"];
 pub const DIALECTS: &[&str] = &["linalg", "tosa"];
 
 /// `reference.json`: components and Torch-Pruning's numbers per model.
 pub fn reference() -> serde_json::Value {
     let text = std::fs::read_to_string(fixture("reference.json")).expect("reference.json");
     serde_json::from_str(&text).expect("reference.json parses")
+}
+
+/// Every model with Torch-Pruning reference numbers: those of
+/// `reference.json` and `tdmpc2_like` (its `io.json` holds its own).
+pub fn references() -> Vec<(&'static str, serde_json::Value)> {
+    let all = reference();
+    let mut out: Vec<(&'static str, serde_json::Value)> = MODELS.iter().map(|&m| (m, all[m].clone())).collect();
+    let io: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("tdmpc2_like.io.json")).expect("io.json")).expect("parses");
+    out.push(("tdmpc2_like", io["reference"].clone()));
+    out
 }
 
 /// A parsed module with the context that owns it (dropped in the right order).

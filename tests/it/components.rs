@@ -1,13 +1,12 @@
 //! `component-tag` finds the components each exporter fixture was built from.
 
-use crate::common::{fixture, load, reference, DIALECTS, MODELS};
+use crate::common::{fixture, load, references, DIALECTS};
 use mcprune::component::{assign, Source, Strategy, TagOptions};
 
 #[test]
 fn every_fixture_has_exactly_its_reference_components() {
-    let reference = reference();
-    for model in MODELS {
-        let expected: Vec<String> = reference[model]["components"]
+    for (model, reference) in references() {
+        let expected: Vec<String> = reference["components"]
             .as_array()
             .expect("components")
             .iter()

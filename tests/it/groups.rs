@@ -2,7 +2,7 @@
 //! index maps of concat, flatten, residual adds, shared weights, reductions
 //! and unknown ops.
 
-use crate::common::{fixture, load, parse, reference, with_blobs, DIALECTS, MODELS};
+use crate::common::{fixture, load, parse, references, with_blobs, DIALECTS, MODELS};
 use mcprune::component::{assign, ComponentMap, TagOptions};
 use mcprune::deps::Analysis;
 use mcprune::groups::{Group, Grouping, Groups};
@@ -23,13 +23,12 @@ fn group(module: mcprune::ir::Op) -> Grouped {
 
 #[test]
 fn vanilla_groups_match_torch_pruning() {
-    let reference = reference();
-    for model in MODELS {
+    for (model, reference) in references() {
         for dialect in DIALECTS {
             let loaded = load(&fixture(&format!("{model}.{dialect}.mlir")));
             let g = group(loaded.module.op());
-            let want = reference[model]["torch_pruning_groups"].as_u64().unwrap() as usize;
-            let want_cross = reference[model]["torch_pruning_cross_component_groups"].as_u64().unwrap() as usize;
+            let want = reference["torch_pruning_groups"].as_u64().unwrap() as usize;
+            let want_cross = reference["torch_pruning_cross_component_groups"].as_u64().unwrap() as usize;
             assert_eq!(g.groups.count(Grouping::Vanilla), want, "{model}.{dialect}: vanilla groups");
             assert_eq!(g.groups.interface_count(), want_cross, "{model}.{dialect}: interface groups");
         }
@@ -38,7 +37,7 @@ fn vanilla_groups_match_torch_pruning() {
 
 #[test]
 fn component_mode_splits_interface_groups_into_single_component_pieces() {
-    for model in MODELS {
+    for (model, _) in references() {
         for dialect in DIALECTS {
             let loaded = load(&fixture(&format!("{model}.{dialect}.mlir")));
             let g = group(loaded.module.op());

@@ -1,7 +1,7 @@
 //! Numeric checks on the CPU: the unpruned model reproduces PyTorch, and the
 //! pruned model computes what the masked model computes.
 
-use crate::common::{fixture, load, DIALECTS, MODELS};
+use crate::common::{fixture, load, DIALECTS, LAYERNORM_MODELS, MODELS};
 use mcprune::exec::{max_abs_diff, read_tensors, run};
 
 fn io(model: &str) -> serde_json::Value {
@@ -10,7 +10,7 @@ fn io(model: &str) -> serde_json::Value {
 
 #[test]
 fn unpruned_fixtures_reproduce_pytorch() {
-    for model in MODELS {
+    for model in MODELS.iter().chain(LAYERNORM_MODELS) {
         let io = io(model);
         let inputs = read_tensors(&io, "inputs");
         let expected = read_tensors(&io, "outputs");
@@ -217,5 +217,51 @@ fn layernormed_channels_prune_like_pytorch_slicing() {
         // would notice constants left at the old counts.
         let (moved, _) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
         assert!(moved > 1e-3, "{what}: pruning changed nothing ({moved})");
+    }
+}
+
+/// A TD-MPC2-shaped model (LayerNorm + Mish everywhere, SimNorm latent, Q
+/// ensemble) prunes to the ratio in both dialects, the same channels go in
+/// both, and the two pruned models compute the same function, which is not
+/// the unpruned one.
+#[test]
+fn tdmpc2_like_prunes_alike_in_both_dialects() {
+    let io = io("tdmpc2_like");
+    let inputs = read_tensors(&io, "inputs");
+    let unpruned = read_tensors(&io, "outputs");
+    for options in ["ratio=0.4", "ratio=0.3 scope=local grouping=vanilla interfaces=prune"] {
+        let mut runs = Vec::new();
+        for dialect in DIALECTS {
+            let what = format!("tdmpc2_like.{dialect} {options}");
+            let (pruned, outcome) = prune(&fixture(&format!("tdmpc2_like.{dialect}.mlir")), options);
+            let target: f64 = options.split(' ').next().and_then(|r| r.strip_prefix("ratio=")).unwrap().parse().unwrap();
+            let reached = outcome.plan.ratio_reached();
+            assert!(
+                (reached - target).abs() <= 0.01 || !outcome.report.summary.notes.is_empty(),
+                "{what}: removed {reached:.4} without a note"
+            );
+            let removed: Vec<(Vec<String>, usize, Vec<u32>)> = outcome
+                .report
+                .groups
+                .iter()
+                .filter(|g| !g.removed.is_empty())
+                .map(|g| (g.components.clone(), g.channels, g.removed.clone()))
+                .collect();
+            let outputs = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+            runs.push((what, removed, outputs));
+        }
+        let [(_, linalg_removed, linalg), (what, tosa_removed, tosa)] = runs.as_slice() else { unreachable!() };
+        let mut a = linalg_removed.clone();
+        let mut b = tosa_removed.clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{what}: the dialects prune different channels");
+        for (l, t) in linalg.iter().zip(tosa) {
+            assert_eq!(l.shape, t.shape);
+            let (diff, scale) = max_abs_diff(&l.data, &t.data);
+            assert!(diff <= 1e-5 * scale.max(1.0), "{what}: linalg and TOSA differ by {diff}");
+        }
+        let moved = linalg.iter().zip(&unpruned).map(|(l, u)| max_abs_diff(&l.data, &u.data).0).fold(0.0f32, f32::max);
+        assert!(moved > 1e-3, "{options}: pruning changed nothing");
     }
 }
