@@ -59,7 +59,7 @@ impl std::fmt::Display for FreezeReason {
 }
 
 /// Where the element count of a sum appears as a constant that turns the sum
-/// into a mean (LayerNorm and GroupNorm statistics, `mean`): operand
+/// into a mean (LayerNorm statistics, `mean` over channels): operand
 /// `operand` of `holder` is a float constant equal to the count
 /// (`reciprocal: false`, a divisor) or to its inverse (a multiplier).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
