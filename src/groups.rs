@@ -197,6 +197,39 @@ fn spread(
     Ok(out)
 }
 
+/// The class that tiles `root` exactly, if there is one: every relation with
+/// `root` as its whole is a slice or concat part of one class `P`, and the
+/// parts sit side by side at 0, |P|, 2|P|, ... covering `root` (a GRU-style
+/// layer chunked into gates). Channel `k` of the group is then `k` of `P`,
+/// and removes `k`, `|P| + k`, ... of `root`; rooted at `root` itself, the
+/// chunks' channels would collide in `P`.
+fn tiling_class(a: &Analysis, root: ClassId) -> Option<ClassId> {
+    let size = |s: usize| {
+        let (v, d) = a.space_owner[s];
+        a.values[v].shape[d]
+    };
+    let mut tiles: BTreeSet<(i64, ClassId, i64)> = BTreeSet::new();
+    for rel in &a.relations {
+        match rel {
+            Relation::Window { whole, part, offset } if a.class_of[*whole] == root => {
+                tiles.insert((*offset, a.class_of[*part], size(*part)));
+            }
+            Relation::Concat { whole, parts } if a.class_of[*whole] == root => {
+                tiles.extend(parts.iter().map(|(p, off)| (*off, a.class_of[*p], size(*p))));
+            }
+            Relation::Merge { whole, .. } if a.class_of[*whole] == root => return None,
+            _ => {}
+        }
+    }
+    let &(_, part, n) = tiles.first()?;
+    let tiled = tiles.len() >= 2
+        && part != root
+        && n > 0
+        && tiles.iter().enumerate().all(|(i, &(off, c, m))| c == part && m == n && off == i as i64 * n)
+        && tiles.len() as i64 * n == a.class_size[root];
+    tiled.then_some(part)
+}
+
 impl Groups {
     /// Builds every group of the analysis.
     pub fn build(a: &Analysis, components: &ComponentMap) -> Groups {
@@ -220,11 +253,14 @@ impl Groups {
             if a.roots[root].is_empty() {
                 continue;
             }
-            let channels = a.class_size[root].max(0) as usize;
+            // A layer whose output is cut into equal chunks of one class
+            // (gates that meet element-wise) has that class's channels.
+            let channel_class = tiling_class(a, root).unwrap_or(root);
+            let channels = a.class_size[channel_class].max(0) as usize;
             let mut frozen: Option<String> = None;
             let mut reached: BTreeMap<ClassId, Vec<BTreeSet<u32>>> = BTreeMap::new();
-            reached.insert(root, (0..channels as u32).map(|i| BTreeSet::from([i])).collect());
-            let mut queue = VecDeque::from([root]);
+            reached.insert(channel_class, (0..channels as u32).map(|i| BTreeSet::from([i])).collect());
+            let mut queue = VecDeque::from([channel_class]);
             while let Some(c) = queue.pop_front() {
                 let sets = reached[&c].clone();
                 let node = a.class_node[c];

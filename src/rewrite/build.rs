@@ -170,7 +170,11 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                                 parts.iter().any(|p| p.0 == j && p.1 == d)
                             }
                             Link::Expand { operand, odim, .. } => *operand == j && *odim == d,
+                            Link::Window { .. } => false,
                         });
+                        if !linked && slice_is_selection(eg, &sig, node, operands[j], j, d) {
+                            continue;
+                        }
                         if !linked {
                             sink_children[1 + j] = take(eg, sink_children[1 + j], &keep, d, a.values[vid].shape[d]);
                             is_sink = true;
@@ -237,4 +241,37 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
     }
     built.value_class = value_class;
     built
+}
+
+/// A slice that reads only its window of a pruned dim: it equals the
+/// selection of that window from its operand, `(take [off..off+size] odim x)`.
+/// Stating that in the e-graph lets selections on the slice's result reach
+/// the operand's producer (the chunks of a split layer each fold into a
+/// slice of its weights), where the slice itself could not be rebuilt at
+/// new offsets. Only for a slice along `odim` alone; true when stated.
+fn slice_is_selection(eg: &mut PruneGraph, sig: &super::sig::OpSig, node: Id, x: Id, j: usize, odim: usize) -> bool {
+    if sig.results.len() != 1 {
+        return false;
+    }
+    let Some(Some(result)) = sig.results.first() else { return false };
+    let window = sig.links.iter().find_map(|l| match l {
+        Link::Window { result: 0, rdim, operand, odim: od, offset, size } if *operand == j && *od == odim => {
+            Some((*rdim, *offset, *size))
+        }
+        _ => None,
+    });
+    let Some((rdim, offset, size)) = window else { return false };
+    // Every other result dim is the same dim of the same operand.
+    let full = (0..result.len()).filter(|&r| r != rdim).all(|r| {
+        sig.links.iter().any(|l| matches!(l, Link::Same { result: 0, rdim, operand, .. } if *rdim == r && *operand == j))
+    });
+    let Some(shape) = eg[x].data.shape().cloned() else { return false };
+    let whole = shape.get(odim).copied().unwrap_or(-1);
+    if !full || shape.len() != result.len() || whole < 0 || offset < 0 || offset + size > whole {
+        return false;
+    }
+    let indices: Vec<u32> = (offset..offset + size).map(|i| i as u32).collect();
+    let selection = take(eg, x, &indices, odim, whole);
+    eg.union(node, selection);
+    true
 }

@@ -18,6 +18,8 @@ pub enum Link {
     Collapse { result: usize, rdim: usize, parts: Vec<(usize, usize, i64, i64)> },
     /// `operand.odim` is flattened from result dims: (result, rdim, stride, size).
     Expand { operand: usize, odim: usize, parts: Vec<(usize, usize, i64, i64)> },
+    /// `result.rdim` is `operand.odim[offset .. offset + size]` (a slice).
+    Window { result: usize, rdim: usize, operand: usize, odim: usize, offset: i64, size: i64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +69,9 @@ impl OpSig {
                         r[*rdim] = t;
                     }
                 }
+                // A slice keeps its size; a pruned slice is rewritten into
+                // a selection of its operand instead (see `build`).
+                Link::Window { .. } => {}
                 // An unflatten: a smaller operand dim shrinks the one result
                 // part it can be: the outermost whose other parts divide it
                 // (the channel dim of a C x H x W unflatten).
@@ -210,7 +215,15 @@ fn links(op: Op, facts: &[Fact]) -> Vec<Link> {
                     }
                 }
             }
-            Fact::Window { .. } | Fact::Freeze(..) | Fact::Produces { .. } | Fact::Normalized { .. } => {}
+            Fact::Window { whole, part, offset } => {
+                // A slice: the part is a result, the whole an operand.
+                if let Some(result) = result_position(op, *part) {
+                    for operand in operand_positions(op, *whole) {
+                        out.push(Link::Window { result, rdim: part.dim, operand, odim: whole.dim, offset: *offset, size: size(*part) });
+                    }
+                }
+            }
+            Fact::Freeze(..) | Fact::Produces { .. } | Fact::Normalized { .. } => {}
         }
     }
     out

@@ -19,6 +19,10 @@ pub const MODELS: &[&str] = &["tdmpc_small", "jepa", "res_cnn", "concat_heads", 
 /// `tests/fixtures/NAME/`. Masking cannot reproduce pruning them (a zeroed
 /// channel still counts in a mean), so they are checked otherwise.
 pub const LAYERNORM_MODELS: &[&str] = &["normed_mlp", "tdmpc2_like"];
+/// Fixtures whose channels pass through slices: a trunk chunked into two
+/// heads, and a GRU-style cell chunked into gates
+/// (`tests/fixtures/sliced/generate.py`).
+pub const SLICED_MODELS: &[&str] = &["split_trunk", "gated_cell"];
 pub const DIALECTS: &[&str] = &["linalg", "tosa"];
 
 /// `reference.json`: components and Torch-Pruning's numbers per model.

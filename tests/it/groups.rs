@@ -312,3 +312,25 @@ fn an_unknown_op_freezes_what_it_touches() {
     let report = Report::build(&g.analysis, &g.map, &g.groups, Grouping::Component);
     assert!(report.frozen.iter().any(|f| f.op.starts_with("custom.activation") && f.reason == "no rule for 'custom.activation'"));
 }
+
+#[test]
+fn a_layer_chunked_into_gates_has_the_gates_channels() {
+    // GRU-style: one layer's 24 outputs are three gates of 8 that meet
+    // element-wise, so channel k of the group is k of every gate.
+    for dialect in DIALECTS {
+        let loaded = load(&fixture(&format!("gated_cell.{dialect}.mlir")));
+        let g = group(loaded.module.op());
+        let cell = rooted_at(&g, "cell");
+        assert_eq!(cell.channels, 8, "{dialect}");
+        assert!(cell.prunable(), "{dialect}: {:?}", cell.frozen);
+        let gates: Vec<&mcprune::groups::WeightCut> =
+            cell.weights.iter().filter(|w| w.indices.iter().map(|i| i.len()).sum::<usize>() == 24).collect();
+        assert!(!gates.is_empty(), "{dialect}: no cut of the cell's 24 outputs");
+        for cut in gates {
+            for (k, indices) in cut.indices.iter().enumerate() {
+                let k = k as u32;
+                assert_eq!(indices.as_slice(), [k, 8 + k, 16 + k], "{dialect}");
+            }
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Numeric checks on the CPU: the unpruned model reproduces PyTorch, and the
 //! pruned model computes what the masked model computes.
 
-use crate::common::{fixture, load, DIALECTS, LAYERNORM_MODELS, MODELS};
+use crate::common::{fixture, load, DIALECTS, LAYERNORM_MODELS, MODELS, SLICED_MODELS};
 use mcprune::exec::{max_abs_diff, read_tensors, run};
 
 fn io(model: &str) -> serde_json::Value {
@@ -10,7 +10,7 @@ fn io(model: &str) -> serde_json::Value {
 
 #[test]
 fn unpruned_fixtures_reproduce_pytorch() {
-    for model in MODELS.iter().chain(LAYERNORM_MODELS) {
+    for model in MODELS.iter().chain(LAYERNORM_MODELS).chain(SLICED_MODELS) {
         let io = io(model);
         let inputs = read_tensors(&io, "inputs");
         let expected = read_tensors(&io, "outputs");
@@ -99,6 +99,16 @@ fn pruned_equals_masked_res_cnn() {
 #[test]
 fn pruned_equals_masked_concat_heads() {
     pruned_equals_masked("concat_heads");
+}
+
+#[test]
+fn pruned_equals_masked_split_trunk() {
+    pruned_equals_masked("split_trunk");
+}
+
+#[test]
+fn pruned_equals_masked_gated_cell() {
+    pruned_equals_masked("gated_cell");
 }
 
 #[test]
