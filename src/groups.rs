@@ -191,6 +191,21 @@ fn spread(
             }
         }
         Relation::Window { whole, part, offset } => {
+            // The rewrite selects from a slice's operand (the whole); it
+            // cannot move a pad's or insert_slice's window (the whole is
+            // their result), so channels that pass through one stay.
+            let (whole_value, part_value) = (a.space_owner[*whole].0, a.space_owner[*part].0);
+            if let Some(op) = a.values[whole_value].def {
+                if a.ops[op].operands().any(|v| v == a.values[part_value].value) {
+                    return Err(format!("its channels are padded or inserted by {}", describe_op(a.ops[op])));
+                }
+            }
+            // Nor a slice that also cuts other dims (or drops some).
+            let (d, (ws, ps)) = (a.space_owner[*whole].1, (&a.values[whole_value].shape, &a.values[part_value].shape));
+            if ws.len() != ps.len() || (0..ws.len()).any(|e| e != d && ws[e] != ps[e]) {
+                let by = a.values[part_value].def.map(|o| describe_op(a.ops[o])).unwrap_or_else(|| "a slice".into());
+                return Err(format!("its channels pass through {by}, which cuts other dims too"));
+            }
             place(&mut out, from, a.class_of[*whole], a.class_of[*part], *offset as u32, size(*part), sets);
         }
     }
