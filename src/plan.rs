@@ -195,6 +195,7 @@ pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOpti
     // Prunable groups, their units.
     let mut norms = SliceNorms::default();
     let mut group_units: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
+    let mut importance: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for g in &groups.groups {
         let skip = if let Some(why) = &g.frozen {
             Some(format!("frozen: {why}"))
@@ -219,6 +220,7 @@ pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOpti
             *x *= w;
         }
         group_units.insert(g.id, units(g, &imp, opts.round_to, opts.min_keep));
+        importance.insert(g.id, imp);
     }
 
     let target = (opts.ratio * plan.params_before as f64).round() as u64;
@@ -317,6 +319,14 @@ pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOpti
             }
         }
     }
+    if keep_a_channel_in_every_member(groups, &importance, &mut removed) {
+        counts = WeightCounts::new(a);
+        for (&g, chs) in &removed {
+            for &ch in chs {
+                counts.remove(&groups.groups[g], ch as usize);
+            }
+        }
+    }
     plan.params_after = counts.total;
     let reached = plan.ratio_reached();
     if opts.ratio > 0.0 && (reached - opts.ratio).abs() > 0.01 {
@@ -343,6 +353,39 @@ pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOpti
     }
     plan.class_removed = class_removals(groups, &plan.removed);
     Ok(plan)
+}
+
+/// A group whose channels land in different classes (the chunks of a split
+/// layer) must not empty any of them: a slice of nothing is no tensor TOSA
+/// allows, and a layer with no inputs left is not a pruned layer. For each
+/// class a group's removal would empty, its most important channel there
+/// stays. Returns whether anything changed.
+fn keep_a_channel_in_every_member(
+    groups: &Groups,
+    importance: &BTreeMap<usize, Vec<f64>>,
+    removed: &mut BTreeMap<usize, Vec<u32>>,
+) -> bool {
+    let mut changed = false;
+    for (&g, chs) in removed.iter_mut() {
+        for m in &groups.groups[g].members {
+            let owns = |ch: u32| !m.indices[ch as usize].is_empty();
+            let holders = (0..groups.groups[g].channels as u32).filter(|&ch| owns(ch)).count();
+            let gone: Vec<u32> = chs.iter().copied().filter(|&ch| owns(ch)).collect();
+            if holders == 0 || gone.len() < holders {
+                continue;
+            }
+            let best = gone.iter().copied().max_by(|&x, &y| {
+                let (ix, iy) = (importance[&g][x as usize], importance[&g][y as usize]);
+                ix.total_cmp(&iy).then(y.cmp(&x))
+            });
+            if let Some(best) = best {
+                chs.retain(|&ch| ch != best);
+                changed = true;
+            }
+        }
+    }
+    removed.retain(|_, chs| !chs.is_empty());
+    changed
 }
 
 fn undo(counts: &mut WeightCounts, group: &Group, ch: usize) {

@@ -57,6 +57,9 @@ pub struct Rebuild<'a> {
     /// Built results of each class.
     built: HashMap<Id, Vec<Value>>,
     folds: HashMap<u32, Value>,
+    /// Weights cut down to one inline element: MLIR keeps those as splats,
+    /// which the analysis does not count as weight data.
+    pub splat_weights: u64,
 }
 
 fn shape_of(eg: &PruneGraph, id: Id, r: usize) -> Option<Vec<i64>> {
@@ -66,7 +69,7 @@ fn shape_of(eg: &PruneGraph, id: Id, r: usize) -> Option<Vec<i64>> {
 impl<'a> Rebuild<'a> {
     pub fn new(a: &'a Analysis, eg: &'a PruneGraph) -> Rebuild<'a> {
         let ex = Extractor::new(eg, PruneCost { eg });
-        Rebuild { a, eg, ex, built: HashMap::new(), folds: HashMap::new() }
+        Rebuild { a, eg, ex, built: HashMap::new(), folds: HashMap::new(), splat_weights: 0 }
     }
 
     fn op_of(&self, id: Id) -> Option<usize> {
@@ -243,6 +246,9 @@ impl<'a> Rebuild<'a> {
                     .collect();
                 let bytes = dense::gather(data.bytes(), &old_shape, data.kind.byte_width(), &sels);
                 let new_ty = op.result(0).ty().ranked_tensor_like(&shape);
+                if shape.iter().product::<i64>() == 1 && data.storage != dense::Storage::Resource {
+                    self.splat_weights += 1;
+                }
                 let clone = op.clone_op();
                 dense::replace_value(clone, name, &data, attr, new_ty, bytes, "_pruned");
                 clone.result(0).set_type(new_ty);

@@ -38,6 +38,8 @@ pub struct RewriteStats {
     pub egraph_nodes: usize,
     pub egraph_classes: usize,
     pub iterations: usize,
+    /// Weights the rewrite cut down to a single inline element (splats).
+    pub splat_weights: u64,
 }
 
 /// Applies `plan` to `module` (analysed as `a`), removing channels.
@@ -120,6 +122,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
             }
         }
         extract::connect_roots(&mut rb, &built)?;
+        stats.splat_weights += rb.splat_weights;
         drop(rb);
         // Loops and branches updated in place: their block arguments follow.
         for &(oid, _) in &built.structural {
