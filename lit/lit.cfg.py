@@ -26,6 +26,7 @@ config.substitutions.append(("%mcprune-opt", mcprune_opt))
 config.substitutions.append(("%mlir-opt", os.path.join(llvm_bin, "mlir-opt")))
 config.substitutions.append(("%fixtures", os.path.join(repo, "tests", "fixtures")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+config.substitutions.append(("%scripts", os.path.join(repo, "scripts")))
 
 # FileCheck, not, split-file come from LLVM 22.
 config.environment["PATH"] = os.pathsep.join([llvm_bin, os.environ.get("PATH", "")])
