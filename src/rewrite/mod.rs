@@ -48,8 +48,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
     if plan.class_removed.is_empty() {
         return Ok(stats);
     }
-    sizes::refold_captured(a, plan)?;
-    let tensor_counts = sizes::tensor_counts(a, plan);
+    let tensor_counts = sizes::refold(a, plan)?;
     let mut sigs = sig::signatures(a);
     let funcs: Vec<Op> = module.nested_ops().into_iter().filter(|o| o.name() == "func.func" && o.num_regions() > 0).collect();
     for func in funcs {

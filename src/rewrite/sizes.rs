@@ -20,10 +20,10 @@
 //! one `tosa.const` of 1/16) among every LayerNorm of width 16, and they may
 //! keep different widths. So each count gets a new constant:
 //! - a scalar captured by a payload (linalg) is not in the e-graph:
-//!   [`refold_captured`] adds the constant before the rewrite and points the
-//!   payload at it;
-//! - a tensor operand (TOSA, arith on tensors) is: [`tensor_counts`] tells
-//!   the e-graph builder which operands become a `Fold::Count`.
+//!   [`refold`] adds the constant before the rewrite and points the payload
+//!   at it;
+//! - a tensor operand (TOSA, arith on tensors) is: [`refold`] returns those
+//!   for the e-graph builder, which makes each a `Fold::Count`.
 
 use crate::deps::Analysis;
 use crate::error::{Error, Result};
@@ -52,18 +52,19 @@ fn changed(a: &Analysis, plan: &PrunePlan) -> Vec<(crate::deps::facts::SizeConst
     out
 }
 
-/// Tensor operands that become new size constants: (holder, operand) ->
-/// the new value.
-pub fn tensor_counts(a: &Analysis, plan: &PrunePlan) -> HashMap<(Op, usize), f64> {
-    changed(a, plan).into_iter().filter(|(s, _)| !s.captured).map(|(s, v)| ((s.holder, s.operand), v)).collect()
-}
-
-/// Gives every payload that divides a mean by a captured scalar a new
-/// scalar holding the kept count, one per (original constant, count), right
-/// after the original so that it dominates the same uses.
-pub fn refold_captured(a: &Analysis, plan: &PrunePlan) -> Result<()> {
+/// Applies the new counts: every payload that divides a mean by a captured
+/// scalar gets a new scalar holding the kept count, one per (original
+/// constant, count), right after the original so that it dominates the same
+/// uses. Returns the tensor operands that become new size constants in the
+/// e-graph instead: (holder, operand) -> the new value.
+pub fn refold(a: &Analysis, plan: &PrunePlan) -> Result<HashMap<(Op, usize), f64>> {
+    let mut tensor_counts = HashMap::new();
     let mut fresh: HashMap<(Op, u64), Value> = HashMap::new();
-    for (size, value) in changed(a, plan).into_iter().filter(|(s, _)| s.captured) {
+    for (size, value) in changed(a, plan) {
+        if !size.captured {
+            tensor_counts.insert((size.holder, size.operand), value);
+            continue;
+        }
         let unexpected = || Error::ir(size.holder.location(), "internal error: a size constant is not a float constant");
         let def = size.holder.operand(size.operand).defining_op().ok_or_else(unexpected)?;
         let scalar = match fresh.get(&(def, value.to_bits())) {
@@ -78,7 +79,7 @@ pub fn refold_captured(a: &Analysis, plan: &PrunePlan) -> Result<()> {
         };
         size.holder.set_operand(size.operand, scalar);
     }
-    Ok(())
+    Ok(tensor_counts)
 }
 
 /// Sets the value of a float constant op (`arith.constant` scalar or splat,
