@@ -235,7 +235,9 @@ impl<'a> Rebuild<'a> {
         }
         let fold = self.eg.analysis.folds.get(k).clone();
         let shape = self.eg.analysis.fold_shape(k);
-        let value = match fold {
+        // Each fold is a copy of its original op with a new value, placed
+        // just before it.
+        let (original, clone) = match fold {
             Fold::Weight { op, keep } => {
                 let op = self.a.ops[op as usize];
                 let (name, attr, data) = dense::weight_elements(op)?;
@@ -252,8 +254,7 @@ impl<'a> Rebuild<'a> {
                 let clone = op.clone_op();
                 dense::replace_value(clone, name, &data, attr, new_ty, bytes, "_pruned");
                 clone.result(0).set_type(new_ty);
-                clone.insert_before(op);
-                clone.result(0)
+                (op, clone)
             }
             Fold::Splat { op, shape } => {
                 let op = self.a.ops[op as usize];
@@ -271,17 +272,17 @@ impl<'a> Rebuild<'a> {
                     }
                 }
                 clone.result(0).set_type(new_ty);
-                clone.insert_before(op);
-                clone.result(0)
+                (op, clone)
             }
             Fold::Count { op, bits } => {
                 let op = self.a.ops[op as usize];
                 let clone = op.clone_op();
                 super::sizes::set_count(clone, f64::from_bits(bits))?;
-                clone.insert_before(op);
-                clone.result(0)
+                (op, clone)
             }
         };
+        clone.insert_before(original);
+        let value = clone.result(0);
         self.folds.insert(k, value);
         Ok(value)
     }
