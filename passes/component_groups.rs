@@ -61,10 +61,15 @@ struct ComponentGroups {
     tags: TagOptions,
 }
 
+/// The `grouping=` option of `pass`, shared with `component-prune`.
+pub fn parse_grouping(values: &OptionValues, pass: &str) -> Result<Grouping> {
+    let name = values.choice("grouping", "component", Grouping::NAMES)?;
+    Grouping::parse(name).ok_or_else(|| Error::option(pass, "bad grouping"))
+}
+
 fn create(values: &OptionValues) -> Result<Box<dyn ModulePass>> {
-    let grouping = values.choice("grouping", "component", Grouping::NAMES)?;
     Ok(Box::new(ComponentGroups {
-        grouping: Grouping::parse(grouping).ok_or_else(|| Error::option("component-groups", "bad grouping"))?,
+        grouping: parse_grouping(values, "component-groups")?,
         report: values.path("report"),
         dot: values.path("dot"),
         tags: parse_tag_options(values)?,

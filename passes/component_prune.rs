@@ -35,7 +35,7 @@ use crate::calibrate::{self, Compensate};
 use crate::component::{assign, TagOptions};
 use crate::deps::Analysis;
 use crate::error::{Error, Result};
-use crate::groups::{Grouping, Groups};
+use crate::groups::Groups;
 use crate::importance::Norm;
 use crate::ir::Op;
 use crate::output::write_file;
@@ -124,8 +124,7 @@ pub struct ComponentPrune {
 /// Reads and checks the options.
 pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
     let ratio = values.f64_in("ratio", 0.0, 0.0, 1.0)?;
-    let grouping = Grouping::parse(values.choice("grouping", "component", Grouping::NAMES)?)
-        .ok_or_else(|| Error::option("component-prune", "bad grouping"))?;
+    let grouping = super::component_groups::parse_grouping(values, "component-prune")?;
     let interfaces = match values.choice("interfaces", "keep", &["keep", "prune"])? {
         "prune" => Interfaces::Prune,
         _ => Interfaces::Keep,
