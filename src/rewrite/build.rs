@@ -126,7 +126,7 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                 if !touched {
                     continue;
                 }
-                let mut pruned = vec![leaf];
+                let mut pruned = vec![eg.add(Tensor::Leaf(Leaf::Retyped(oid as u32)))];
                 for (i, v) in op.operands().enumerate() {
                     pruned.push(planned(eg, a, plan, v, operands[i]));
                 }
@@ -154,6 +154,7 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                     let chain = planned(eg, a, plan, v, results[r]);
                     eg.union(chain, pr);
                 }
+                eg.analysis.retyped.insert(oid as u32);
                 built.structural.push((oid, p));
             }
             SigKind::Plain => {

@@ -35,6 +35,7 @@ impl CostFunction<Tensor> for PruneCost<'_> {
             },
             Tensor::Leaf(_) => 0.0,
             Tensor::Res([_, x]) => costs(*x),
+            Tensor::Op(ch) if Prune::is_stale_op(self.eg, ch[0]) => f64::INFINITY,
             Tensor::Op(ch) => {
                 let op = Prune::number(self.eg, ch[0]).unwrap_or(0) as usize;
                 let sig = &self.eg.analysis.sigs[op];
@@ -297,6 +298,11 @@ fn fix_shape_attributes(op: Op) -> Result<()> {
                 op.set_attribute("static_output_shape", Attribute::dense_i64_array(ctx, &shape));
             }
         }
+        // A slice carries the dims it does not cut whole, pruned or not:
+        // their static sizes are the sizes of the slice (or, inserted, of
+        // the source) as retyped.
+        "tensor.extract_slice" => slice_sizes_follow(op, op.result(0))?,
+        "tensor.insert_slice" => slice_sizes_follow(op, op.operand(0))?,
         "tosa.reshape" => {
             // The shape operand is a shared `tosa.const_shape`: give this
             // reshape its own.
@@ -313,6 +319,21 @@ fn fix_shape_attributes(op: Op) -> Result<()> {
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// Sets a slice's `static_sizes` from the shape of `part` (the slice's
+/// result, or the inserted source): each dim the slice keeps takes the
+/// part's size; dims it drops (unit dims of a rank-reducing slice) stay 1.
+fn slice_sizes_follow(op: Op, part: Value) -> Result<()> {
+    let bad = || Error::ir(op.location(), format!("{} without static sizes", op.name()));
+    let mut sizes = op.attribute("static_sizes").and_then(|a| a.dense_int_array()).ok_or_else(bad)?;
+    let shape = part.ty().static_shape().ok_or_else(bad)?;
+    let kept = crate::deps::rules::core::kept_slice_dims(&sizes, shape.len()).ok_or_else(bad)?;
+    for (r, &d) in kept.iter().enumerate() {
+        sizes[d] = shape[r];
+    }
+    op.set_attribute("static_sizes", Attribute::dense_i64_array(op.context(), &sizes));
     Ok(())
 }
 
@@ -343,13 +364,18 @@ pub fn update_function_type(func: Op) {
     }
 }
 
-/// Points every root's terminator at its rebuilt operands.
+/// Points every root's terminator at its rebuilt operands, and retypes
+/// every call, loop and branch the plan touches, used or not: a callee
+/// whose results shrank must not keep a caller with the old result types.
 pub fn connect_roots(rb: &mut Rebuild, built: &Built) -> Result<()> {
     for (term, roots) in &built.roots {
         for (i, &r) in roots.iter().enumerate() {
             let v = rb.value(r)?[0];
             term.set_operand(i, v);
         }
+    }
+    for &(_, retyped) in &built.structural {
+        rb.value(retyped)?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! (op o12 x y)        op #12 of the function applied to operand classes x, y
+//! (op t12 x y)        op #12 (a call, loop or branch) with the plan's result types
 //! (res r1 x)          result 1 of a multi-result op
 //! (take s3 d1 x)      x restricted to the kept indices s3 along dim 1
 //! a7 / p7             block argument 7, as given / with its pruned type
@@ -18,6 +19,11 @@ use std::str::FromStr;
 pub enum Leaf {
     /// An op of the function, by index in [`crate::deps::Analysis::ops`].
     Op(u32),
+    /// A call, loop or branch, by op index, whose results take the plan's
+    /// types. A leaf of its own so that the retyped op never shares an
+    /// e-class with the original when its operands are unchanged: a callee
+    /// can prune a result that its caller passes nothing pruned into.
+    Retyped(u32),
     /// A kept-index list.
     Sel(u32),
     /// A dim number.
@@ -36,6 +42,7 @@ impl fmt::Display for Leaf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (p, n) = match self {
             Leaf::Op(n) => ('o', n),
+            Leaf::Retyped(n) => ('t', n),
             Leaf::Sel(n) => ('s', n),
             Leaf::Dim(n) => ('d', n),
             Leaf::Res(n) => ('r', n),
@@ -56,6 +63,7 @@ impl FromStr for Leaf {
         let n: u32 = chars.as_str().parse().map_err(|_| format!("'{s}' is not a leaf"))?;
         Ok(match p {
             'o' => Leaf::Op(n),
+            't' => Leaf::Retyped(n),
             's' => Leaf::Sel(n),
             'd' => Leaf::Dim(n),
             'r' => Leaf::Res(n),

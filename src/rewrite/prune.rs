@@ -81,6 +81,10 @@ pub struct Prune {
     pub arg_plan: HashMap<u32, Vec<Option<u32>>>,
     /// Classes merged with different shapes: a rule bug, reported as an error.
     pub shape_conflicts: usize,
+    /// Calls, loops and branches the plan retypes: their original form is
+    /// stale (its callee or body changed), so only the retyped node may be
+    /// extracted.
+    pub retyped: std::collections::HashSet<u32>,
 }
 
 impl Prune {
@@ -94,9 +98,15 @@ impl Prune {
     /// The number a `d*`, `s*`, `r*` or `o*` leaf class holds.
     pub fn number(eg: &EGraph<Tensor, Prune>, id: Id) -> Option<u32> {
         match Self::leaf(eg, id)? {
-            Leaf::Op(n) | Leaf::Sel(n) | Leaf::Dim(n) | Leaf::Res(n) => Some(n),
+            Leaf::Op(n) | Leaf::Retyped(n) | Leaf::Sel(n) | Leaf::Dim(n) | Leaf::Res(n) => Some(n),
             _ => None,
         }
+    }
+
+    /// Whether `id` is the op leaf of a call, loop or branch the plan
+    /// retypes, whose original form must not be extracted.
+    pub fn is_stale_op(eg: &EGraph<Tensor, Prune>, id: Id) -> bool {
+        matches!(Self::leaf(eg, id), Some(Leaf::Op(n)) if eg.analysis.retyped.contains(&n))
     }
 
     /// `outer` applied after `inner` (both kept-index lists).

@@ -97,7 +97,7 @@ fn static_slice(op: Op) -> Result<(Vec<i64>, Vec<i64>), FreezeReason> {
 
 /// A slice whose result may drop unit dims (rank-reducing): the full-rank
 /// dims of the slice that survive, in order.
-fn kept_slice_dims(sizes: &[i64], result_rank: usize) -> Option<Vec<usize>> {
+pub fn kept_slice_dims(sizes: &[i64], result_rank: usize) -> Option<Vec<usize>> {
     if sizes.len() == result_rank {
         return Some((0..sizes.len()).collect());
     }
