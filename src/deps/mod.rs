@@ -147,7 +147,7 @@ pub struct Normalization {
 }
 
 /// Ops whose regions are scalar payloads, not tensor code.
-fn has_payload_regions(op: Op) -> bool {
+pub fn has_payload_regions(op: Op) -> bool {
     op.dialect() == "linalg" || matches!(op.name(), "tensor.pad" | "tensor.generate")
 }
 
@@ -370,6 +370,32 @@ impl Builder {
         out
     }
 
+    /// A tensor that a payload reads from outside its op (`tensor.extract`
+    /// of a captured value, as torch-mlir lowers some adaptive pooling) is
+    /// used where no operand shows it: the op's facts cannot link its
+    /// dims, so the rewrite would leave the capture at its old shape while
+    /// its producer shrinks. Its dims are frozen at that op.
+    fn freeze_payload_captures(&mut self) {
+        for (id, &op) in self.ops.iter().enumerate() {
+            if !has_payload_regions(op) {
+                continue;
+            }
+            let mut captured = Vec::new();
+            op.walk(&mut |inner| {
+                if inner != op {
+                    captured.extend(inner.operands().filter(|v| self.value_index.contains_key(v)));
+                }
+                true
+            });
+            let reason = FreezeReason::Positional(format!("the payload of {}", op.name()));
+            for v in captured {
+                for d in 0..Self::dims(v) {
+                    self.extra.push((Some(id), Fact::Freeze(DimRef::new(v, d), reason.clone())));
+                }
+            }
+        }
+    }
+
     fn finish(mut self) -> Analysis {
         // Facts of every op.
         let mut facts = Vec::with_capacity(self.ops.len());
@@ -389,6 +415,7 @@ impl Builder {
             }
         }
         self.facts = facts;
+        self.freeze_payload_captures();
 
         // Splats, constants and weight views, in program order.
         let mut weights = Vec::new();

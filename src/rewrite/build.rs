@@ -27,6 +27,10 @@ pub struct Built {
     pub value_class: HashMap<Value, Id>,
     /// Terminators and the classes their operands must become.
     pub roots: Vec<(Op, Vec<Id>)>,
+    /// Ops inside payloads that read a tensor from outside their payload
+    /// op (`tensor.extract` of a captured value): operand, class. No
+    /// operand shows these uses, so they are roots of their own.
+    pub captures: Vec<(Op, usize, Id)>,
     /// Structural ops with their pruned node (class) when the plan touches them.
     pub structural: Vec<(OpId, Id)>,
     /// Sink ops and their pruned node, which must be the one extracted.
@@ -71,7 +75,8 @@ pub fn function_ops(a: &Analysis, func: Op) -> Vec<OpId> {
 /// element count of a mean over pruned dims, with the count to hold.
 pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashMap<(Op, usize), f64>, func: Op) -> Built {
     let mut value_class: HashMap<Value, Id> = HashMap::new();
-    let mut built = Built { value_class: HashMap::new(), roots: Vec::new(), structural: Vec::new(), sinks: Vec::new() };
+    let mut built =
+        Built { value_class: HashMap::new(), roots: Vec::new(), captures: Vec::new(), structural: Vec::new(), sinks: Vec::new() };
 
     // Block arguments of the function and of nested regions are leaves.
     let arg_leaf = |eg: &mut PruneGraph, v: Value| -> Id {
@@ -240,8 +245,34 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
             .collect();
         built.roots.push((op, roots));
     }
+    built.captures = payload_captures(a, &ops, &value_class);
     built.value_class = value_class;
     built
+}
+
+/// Tensors that payloads read from outside their op, with their classes.
+/// The analysis freezes their dims, so they keep their shapes; what
+/// computes them may still change and must be rebuilt for them.
+fn payload_captures(a: &Analysis, ops: &[OpId], value_class: &HashMap<Value, Id>) -> Vec<(Op, usize, Id)> {
+    let mut out = Vec::new();
+    for &oid in ops {
+        let op = a.ops[oid];
+        if !crate::deps::has_payload_regions(op) {
+            continue;
+        }
+        op.walk(&mut |inner| {
+            if inner != op {
+                for (k, v) in inner.operands().enumerate() {
+                    // Payload block arguments are not analysed values.
+                    if let (true, Some(&c)) = (a.value_index.contains_key(&v), value_class.get(&v)) {
+                        out.push((inner, k, c));
+                    }
+                }
+            }
+            true
+        });
+    }
+    out
 }
 
 /// A slice that reads only its window of a pruned dim: it equals the

@@ -364,7 +364,8 @@ pub fn update_function_type(func: Op) {
     }
 }
 
-/// Points every root's terminator at its rebuilt operands, and retypes
+/// Points every root's terminator and every payload capture at its
+/// rebuilt operands, and retypes
 /// every call, loop and branch the plan touches, used or not: a callee
 /// whose results shrank must not keep a caller with the old result types.
 pub fn connect_roots(rb: &mut Rebuild, built: &Built) -> Result<()> {
@@ -373,6 +374,10 @@ pub fn connect_roots(rb: &mut Rebuild, built: &Built) -> Result<()> {
             let v = rb.value(r)?[0];
             term.set_operand(i, v);
         }
+    }
+    for &(inner, k, c) in &built.captures {
+        let v = rb.value(c)?[0];
+        inner.set_operand(k, v);
     }
     for &(_, retyped) in &built.structural {
         rb.value(retyped)?;
