@@ -198,9 +198,14 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                     is_sink = true;
                 }
                 if is_sink {
-                    let pruned_node = Tensor::Op(sink_children.into_boxed_slice());
+                    let pruned_node = Tensor::Op(sink_children.clone().into_boxed_slice());
                     let pruned = eg.add(pruned_node.clone());
                     eg.union(node, pruned);
+                    for (j, (&before, &after)) in children[1..].iter().zip(&sink_children[1..]).enumerate() {
+                        if before != after {
+                            eg.analysis.sink_operands.push((oid as u32, j, before));
+                        }
+                    }
                     built.sinks.push((oid, pruned_node));
                 }
             }

@@ -17,8 +17,36 @@ use egg::{CostFunction, Extractor, Id, Language};
 use std::collections::HashMap;
 
 /// Selections cost infinity, constants their elements, everything else one.
+/// Stale forms cost infinity too: the original form of a retyped call,
+/// loop or branch, and any form of a sink that still reads an operand the
+/// plan changes ([`Prune::sink_operands`]). Without that, the choice
+/// between a sink's forms rests on tree costs, which count a shared
+/// subterm once per use and grow exponentially in a DAG (DenseNet's
+/// concatenations): near 1e19 the pruned form lost to rounding.
 pub struct PruneCost<'a> {
     pub eg: &'a PruneGraph,
+    /// Per sink op: operand positions and the classes they must not be.
+    stale_operands: HashMap<u32, Vec<(usize, Id)>>,
+}
+
+impl<'a> PruneCost<'a> {
+    pub fn new(eg: &'a PruneGraph) -> PruneCost<'a> {
+        let mut stale_operands: HashMap<u32, Vec<(usize, Id)>> = HashMap::new();
+        for &(op, j, class) in &eg.analysis.sink_operands {
+            stale_operands.entry(op).or_default().push((j, eg.find(class)));
+        }
+        PruneCost { eg, stale_operands }
+    }
+
+    fn is_stale(&self, children: &[Id]) -> bool {
+        if Prune::is_stale_op(self.eg, children[0]) {
+            return true;
+        }
+        let Some(op) = Prune::op_leaf(self.eg, children[0]) else { return false };
+        self.stale_operands
+            .get(&op)
+            .is_some_and(|ops| ops.iter().any(|&(j, c)| children.get(1 + j).is_some_and(|&x| self.eg.find(x) == c)))
+    }
 }
 
 impl CostFunction<Tensor> for PruneCost<'_> {
@@ -35,7 +63,7 @@ impl CostFunction<Tensor> for PruneCost<'_> {
             },
             Tensor::Leaf(_) => 0.0,
             Tensor::Res([_, x]) => costs(*x),
-            Tensor::Op(ch) if Prune::is_stale_op(self.eg, ch[0]) => f64::INFINITY,
+            Tensor::Op(ch) if self.is_stale(ch) => f64::INFINITY,
             Tensor::Op(ch) => {
                 let op = Prune::number(self.eg, ch[0]).unwrap_or(0) as usize;
                 let sig = &self.eg.analysis.sigs[op];
@@ -69,7 +97,7 @@ fn shape_of(eg: &PruneGraph, id: Id, r: usize) -> Option<Vec<i64>> {
 
 impl<'a> Rebuild<'a> {
     pub fn new(a: &'a Analysis, eg: &'a PruneGraph) -> Rebuild<'a> {
-        let ex = Extractor::new(eg, PruneCost { eg });
+        let ex = Extractor::new(eg, PruneCost::new(eg));
         Rebuild { a, eg, ex, built: HashMap::new(), folds: HashMap::new(), splat_weights: 0 }
     }
 

@@ -85,6 +85,12 @@ pub struct Prune {
     /// stale (its callee or body changed), so only the retyped node may be
     /// extracted.
     pub retyped: std::collections::HashSet<u32>,
+    /// Operands of sinks that the plan changes: (op, operand position, the
+    /// original operand's class). A node of that op that still reads the
+    /// original operand there reads channels the plan removed (or a mean's
+    /// old count), however selections were pushed through its other
+    /// operands, so it must not be extracted.
+    pub sink_operands: Vec<(u32, usize, Id)>,
 }
 
 impl Prune {
@@ -99,6 +105,14 @@ impl Prune {
     pub fn number(eg: &EGraph<Tensor, Prune>, id: Id) -> Option<u32> {
         match Self::leaf(eg, id)? {
             Leaf::Op(n) | Leaf::Retyped(n) | Leaf::Sel(n) | Leaf::Dim(n) | Leaf::Res(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The op number of an original-op leaf (`o*`, not `t*`).
+    pub fn op_leaf(eg: &EGraph<Tensor, Prune>, id: Id) -> Option<u32> {
+        match Self::leaf(eg, id)? {
+            Leaf::Op(n) => Some(n),
             _ => None,
         }
     }

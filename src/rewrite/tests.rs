@@ -36,7 +36,7 @@ fn saturate(sigs: Vec<OpSig>, sels: &[Vec<u32>], start: &str) -> (String, Prune)
     let runner = Runner::default().with_egraph(eg).with_scheduler(SimpleScheduler).with_iter_limit(100).run(&rules());
     let eg = runner.egraph;
     let (cost, best) = {
-        let ex = Extractor::new(&eg, PruneCost { eg: &eg });
+        let ex = Extractor::new(&eg, PruneCost::new(&eg));
         ex.find_best(root)
     };
     assert!(cost.is_finite(), "a selection survived in {best}");
@@ -121,7 +121,7 @@ fn a_selection_that_splits_flatten_blocks_is_not_pushed() {
     let mut eg = EGraph::new(analysis);
     let root = eg.add_expr(&expr);
     let runner = Runner::default().with_egraph(eg).with_scheduler(SimpleScheduler).run(&rules());
-    let ex = Extractor::new(&runner.egraph, PruneCost { eg: &runner.egraph });
+    let ex = Extractor::new(&runner.egraph, PruneCost::new(&runner.egraph));
     assert!(ex.find_best_cost(root).is_infinite(), "the take must stay: no channel-block selection exists");
 }
 
