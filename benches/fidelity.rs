@@ -101,7 +101,7 @@ fn main() {
         print!("| --- |");
         settings.iter().for_each(|_| print!(" --- |"));
         println!();
-        for ratio in [0.2, 0.4, 0.6] {
+        for ratio in [0.2, 0.4, 0.6, 0.8] {
             print!("| {:.0}% |", ratio * 100.0);
             for (_, opts) in settings {
                 let (loss, reached) = evaluate(&format!("ratio={ratio} {opts}"), sets);
@@ -111,14 +111,25 @@ fn main() {
         }
         println!();
     };
+    // `cargo bench --bench fidelity -- --selection`: only the selection tables.
+    let selection_only = std::env::args().any(|a| a == "--selection");
+    if !selection_only {
+        standard_tables(&table, &calib_path, &all, &odd);
+    }
+    selection_tables(&table, &calib_path, &all, &odd);
+}
+
+type Table<'a> = dyn Fn(&str, &[(&str, String)], usize, &[&Set]) + 'a;
+
+fn standard_tables(table: &Table, calib_path: &str, all: &Set, odd: &Set) {
     let plain: Vec<(&str, String)> = vec![
         ("vanilla, local", "grouping=vanilla scope=local".into()),
         ("vanilla, global", "grouping=vanilla scope=global".into()),
         ("component, local", "grouping=component scope=local".into()),
         ("component, global", "grouping=component scope=global".into()),
     ];
-    table("Weight magnitude (no calibration), all 256 held-out rows:", &plain, 0, &[&all, &odd]);
-    table("Weight magnitude (no calibration), odd rows:", &plain, 1, &[&all, &odd]);
+    table("Weight magnitude (no calibration), all 256 held-out rows:", &plain, 0, &[all, odd]);
+    table("Weight magnitude (no calibration), odd rows:", &plain, 1, &[all, odd]);
     let cal = |g: &str, s: &str, c: &str| format!("grouping={g} scope={s} calibration={calib_path} compensate={c}");
     let calibrated: Vec<(&str, String)> = vec![
         ("vanilla, local, lstsq", cal("vanilla", "local", "lstsq")),
@@ -127,5 +138,25 @@ fn main() {
         ("component, global, mean", cal("component", "global", "mean")),
         ("component, global, lstsq", cal("component", "global", "lstsq")),
     ];
-    table("Calibrated on the even rows' inputs, evaluated on the odd rows:", &calibrated, 1, &[&all, &odd]);
+    table("Calibrated on the even rows' inputs, evaluated on the odd rows:", &calibrated, 1, &[all, odd]);
+}
+
+fn selection_tables(table: &Table, calib_path: &str, all: &Set, odd: &Set) {
+    // How global scope ranks groups against each other, and the cap per
+    // group: the measurement behind the defaults of `rank` and `max-ratio`.
+    let mut selection: Vec<(&str, String)> = Vec::new();
+    for (name, rank, cap) in [
+        ("cost, cap 1.0", "cost", "1.0"),
+        ("cost, cap 0.8", "cost", "0.8"),
+        ("mean, cap 1.0", "mean", "1.0"),
+        ("mean, cap 0.8", "mean", "0.8"),
+        ("lamp, cap 1.0", "lamp", "1.0"),
+        ("lamp, cap 0.8", "lamp", "0.8"),
+    ] {
+        selection.push((name, format!("grouping=component scope=global rank={rank} max-ratio={cap}")));
+    }
+    table("Selection (component, global, no calibration), all 256 held-out rows:", &selection, 0, &[all, odd]);
+    let calibrated_selection: Vec<(&str, String)> =
+        selection.iter().map(|(n, o)| (*n, format!("{o} calibration={calib_path}"))).collect();
+    table("Selection (component, global, calibrated, lstsq), odd rows:", &calibrated_selection, 1, &[all, odd]);
 }

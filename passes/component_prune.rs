@@ -39,9 +39,16 @@ use crate::groups::Groups;
 use crate::importance::Norm;
 use crate::ir::Op;
 use crate::output::write_file;
-use crate::plan::{select, Interfaces, PlanOptions, PrunePlan, Scope};
+use crate::plan::{select, Budget, Interfaces, PlanOptions, PrunePlan, Rank, Rounding, Scope};
 use crate::report::{flops, params_by_component, Report};
 use crate::rewrite;
+
+/// Defaults of the selection, chosen by measurement (BENCHMARKS.md,
+/// "Selection defaults").
+const DEFAULT_RANK: &str = "cost";
+const DEFAULT_MAX_RATIO: f64 = 1.0;
+const DEFAULT_MAX_RATIO_TEXT: &str = "1.0";
+const DEFAULT_ROUND_TO: &str = "1";
 
 pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec { name: "ratio", values: "F in [0,1)", default: "0", help: "fraction of all weight parameters to remove" },
@@ -64,6 +71,19 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: "global",
         help: "rank channels across groups, or remove the same fraction of each group",
     },
+    OptionSpec {
+        name: "rank",
+        values: "cost|mean|lamp",
+        default: DEFAULT_RANK,
+        help: "global scope: importance per parameter saved, importance, or LAMP score",
+    },
+    OptionSpec { name: "budget", values: "params|flops", default: "params", help: "what ratio is a fraction of" },
+    OptionSpec {
+        name: "max-ratio",
+        values: "F in [0,1]",
+        default: DEFAULT_MAX_RATIO_TEXT,
+        help: "the largest fraction of any group's channels that may go",
+    },
     OptionSpec { name: "protect", values: "a,b", default: "", help: "components whose groups are never pruned" },
     OptionSpec {
         name: "component-weights",
@@ -71,7 +91,12 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: "",
         help: "multiply the importance of groups touching a component",
     },
-    OptionSpec { name: "round-to", values: "N", default: "1", help: "kept channel counts are multiples of N" },
+    OptionSpec {
+        name: "round-to",
+        values: "N|auto",
+        default: DEFAULT_ROUND_TO,
+        help: "kept channel counts are multiples of N, or widths the backend is fast at",
+    },
     OptionSpec { name: "min-keep", values: "N", default: "1", help: "channels every group keeps" },
     OptionSpec {
         name: "materialize",
@@ -135,6 +160,11 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
         "local" => Scope::Local,
         _ => Scope::Global,
     };
+    let rank = Rank::parse(values.choice("rank", DEFAULT_RANK, Rank::NAMES)?)
+        .ok_or_else(|| Error::option("component-prune", "bad rank"))?;
+    let budget = Budget::parse(values.choice("budget", "params", Budget::NAMES)?)
+        .ok_or_else(|| Error::option("component-prune", "bad budget"))?;
+    let max_ratio = values.f64_between("max-ratio", DEFAULT_MAX_RATIO, 0.0, 1.0)?;
     let materialize = match values.choice("materialize", "remove", &["remove", "mask"])? {
         "mask" => Materialize::Mask,
         _ => Materialize::Remove,
@@ -159,9 +189,12 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
             interfaces,
             importance,
             scope,
+            rank,
+            budget,
+            max_ratio,
             protect: values.list("protect")?,
             component_weights: values.weights("component-weights")?,
-            round_to: values.usize_at_least("round-to", 1, 1)?,
+            round_to: parse_rounding(values)?,
             min_keep: values.usize_at_least("min-keep", 1, 1)?,
             calibrated: Default::default(),
         },
@@ -169,6 +202,18 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
         report: values.path("report"),
         tags: parse_tag_options(values)?,
     })
+}
+
+/// `round-to=N` or `round-to=auto`.
+fn parse_rounding(values: &OptionValues) -> Result<Rounding> {
+    if values.raw("round-to").map(str::trim) == Some("auto") {
+        return Ok(Rounding::Auto);
+    }
+    if values.raw("round-to").is_none() && DEFAULT_ROUND_TO == "auto" {
+        return Ok(Rounding::Auto);
+    }
+    let default = DEFAULT_ROUND_TO.parse().unwrap_or(1);
+    Ok(Rounding::Multiple(values.usize_at_least("round-to", default, 1)?))
 }
 
 fn create(values: &OptionValues) -> Result<Box<dyn ModulePass>> {
@@ -255,6 +300,10 @@ impl ComponentPrune {
         report.summary.notes = plan.notes.clone();
         report.summary.ratio_target = Some(self.plan.ratio);
         report.summary.ratio_reached = Some((plan.ratio_reached() * 10000.0).round() / 10000.0);
+        report.summary.budget = Some(match self.plan.budget {
+            Budget::Params => "params",
+            Budget::Flops => "flops",
+        });
         let names: Vec<String> = map.components().map(|(_, n)| n.to_string()).collect();
         for (c, comp) in report.components.iter_mut().enumerate() {
             let id = map.id(&names[c]).unwrap_or(c);
@@ -266,6 +315,10 @@ impl ComponentPrune {
             let source = g.parent.unwrap_or(g.id);
             if let Some(r) = plan.removed.get(&source) {
                 g.removed = r.clone();
+            }
+            if g.prunable && g.channels > 0 {
+                let kept = (g.channels - g.removed.len()) as f64 / g.channels as f64;
+                g.kept_fraction = Some((kept * 10000.0).round() / 10000.0);
             }
             if g.frozen_reason.is_none() {
                 if let Some(why) = plan.skipped.get(&source) {

@@ -118,6 +118,16 @@ impl OptionValues {
         Ok(x)
     }
 
+    /// A number in `[lo, hi]`, both ends included.
+    pub fn f64_between(&self, name: &str, default: f64, lo: f64, hi: f64) -> Result<f64> {
+        let Some(v) = self.raw(name) else { return Ok(default) };
+        let x: f64 = v.trim().parse().map_err(|_| self.bad(name, v, "a number"))?;
+        if !(x >= lo && x <= hi) {
+            return Err(self.bad(name, v, &format!("in [{lo}, {hi}]")));
+        }
+        Ok(x)
+    }
+
     pub fn usize_at_least(&self, name: &str, default: usize, min: usize) -> Result<usize> {
         let Some(v) = self.raw(name) else { return Ok(default) };
         let x: usize = v.trim().parse().map_err(|_| self.bad(name, v, "a non-negative integer"))?;

@@ -1,12 +1,15 @@
 //! Selection: which channels of which groups to remove so that `ratio` of
 //! the model's parameters go, and the resulting plan per coupled class.
 //!
-//! Channels leave a group in units: the `round-to` remainder first, then
-//! `round-to` channels at a time, least important first, and never below
-//! `min-keep`. `scope=global` takes units from all prunable groups in order
-//! of importance per parameter saved; `scope=local` takes the same fraction
-//! of every prunable group. Parameters are counted exactly (a weight cut by
-//! two groups loses rows and columns, not their sum), and the selection
+//! Channels leave a group in units, least important first, each taking it
+//! to the next kept count `round-to` allows (multiples of N, or the widths
+//! the backend is fast at), never below
+//! `min-keep` and never more than `max-ratio` of the group. `scope=global`
+//! takes units from all prunable groups in order of their score (`rank`:
+//! importance per parameter or FLOP saved, importance alone, or LAMP);
+//! `scope=local` takes the same fraction of every prunable group. The
+//! budget (`budget`: parameters or FLOPs) is counted exactly (a weight cut
+//! by two groups loses rows and columns, not their sum), and the selection
 //! stops at whichever of the last two steps is closer to the target.
 
 use crate::component::ComponentMap;
@@ -28,6 +31,78 @@ pub enum Interfaces {
     Prune,
 }
 
+/// How `scope=global` compares channels of different groups. Importance
+/// is already divided by its group's mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rank {
+    /// Importance per unit of budget saved: cheap-to-keep channels go last,
+    /// so parameter-heavy groups are cut first.
+    Cost,
+    /// Importance alone (Torch-Pruning's global ranking).
+    Mean,
+    /// LAMP (Lee et al. 2021): a channel's importance over the importance
+    /// of all channels of its group at least as important. The most
+    /// important channel of every group scores 1, so no group empties
+    /// before the others are thin.
+    Lamp,
+}
+
+impl Rank {
+    pub const NAMES: &'static [&'static str] = &["cost", "mean", "lamp"];
+
+    pub fn parse(s: &str) -> Option<Rank> {
+        match s {
+            "cost" => Some(Rank::Cost),
+            "mean" => Some(Rank::Mean),
+            "lamp" => Some(Rank::Lamp),
+            _ => None,
+        }
+    }
+}
+
+/// Which kept channel counts a group may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    /// Multiples of N (1: any count).
+    Multiple(usize),
+    /// Widths IREE's CPU code is fast at (BENCHMARKS.md, "Widths"): 2, 4,
+    /// 8, multiples of 16 below 64, multiples of 64 from 64 on. Measured
+    /// here, every other width ran slower than some wider one, and these
+    /// never ran slower than the unpruned width.
+    Auto,
+}
+
+impl Rounding {
+    /// Whether a group may keep `k` channels.
+    pub fn allows(self, k: usize) -> bool {
+        match self {
+            Rounding::Multiple(n) => k % n.max(1) == 0,
+            Rounding::Auto => matches!(k, 2 | 4 | 8) || (k < 64 && k % 16 == 0) || (k >= 64 && k % 64 == 0),
+        }
+    }
+}
+
+/// What `ratio` is a fraction of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// Elements of weight constants (the paper's ratio).
+    Params,
+    /// Multiply-accumulate FLOPs of contractions and convolutions.
+    Flops,
+}
+
+impl Budget {
+    pub const NAMES: &'static [&'static str] = &["params", "flops"];
+
+    pub fn parse(s: &str) -> Option<Budget> {
+        match s {
+            "params" => Some(Budget::Params),
+            "flops" => Some(Budget::Flops),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PlanOptions {
     pub ratio: f64,
@@ -35,10 +110,14 @@ pub struct PlanOptions {
     pub interfaces: Interfaces,
     pub importance: Norm,
     pub scope: Scope,
+    pub rank: Rank,
+    pub budget: Budget,
     pub protect: Vec<String>,
     pub component_weights: Vec<(String, f64)>,
-    pub round_to: usize,
+    pub round_to: Rounding,
     pub min_keep: usize,
+    /// The largest fraction of any group's channels that may go.
+    pub max_ratio: f64,
     /// Per group id: importance measured on calibration inputs, used instead
     /// of weight magnitudes.
     pub calibrated: BTreeMap<usize, Vec<f64>>,
@@ -52,10 +131,13 @@ impl Default for PlanOptions {
             interfaces: Interfaces::Keep,
             importance: Norm::L2,
             scope: Scope::Global,
+            rank: Rank::Cost,
+            budget: Budget::Params,
             protect: Vec::new(),
             component_weights: Vec::new(),
-            round_to: 1,
+            round_to: Rounding::Multiple(1),
             min_keep: 1,
+            max_ratio: 1.0,
             calibrated: BTreeMap::new(),
         }
     }
@@ -73,6 +155,12 @@ pub struct PrunePlan {
     pub skipped: BTreeMap<usize, String>,
     pub params_before: u64,
     pub params_after: u64,
+    /// Multiply-accumulate FLOPs of contractions and convolutions, as the
+    /// selection counts them (weight elements times their uses).
+    pub flops_before: u64,
+    pub flops_after: u64,
+    /// Groups that gave up as many channels as `max-ratio` allows.
+    pub capped: BTreeSet<usize>,
     /// Messages for the user (the target could not be reached, ...).
     pub notes: Vec<String>,
 }
@@ -86,6 +174,14 @@ impl PrunePlan {
         }
     }
 
+    pub fn flops_ratio_reached(&self) -> f64 {
+        if self.flops_before == 0 {
+            0.0
+        } else {
+            1.0 - self.flops_after as f64 / self.flops_before as f64
+        }
+    }
+
     /// Kept indices of a space of `class` with `size` entries.
     pub fn kept(&self, class: ClassId, size: usize) -> Option<Vec<u32>> {
         let removed = self.class_removed.get(&class)?;
@@ -94,34 +190,112 @@ impl PrunePlan {
     }
 }
 
-/// Remaining sizes of every weight's dims, for exact parameter counts.
+/// FLOPs per element of every weight: a contraction or convolution uses
+/// each element of the weight it reads (through transposes and other
+/// views) once per output position, so its FLOPs divide evenly among them.
+/// A weight used by several ops (a shared cell) adds up their uses.
+pub fn flops_per_element(a: &Analysis) -> Vec<u64> {
+    let weight_of: BTreeMap<usize, usize> = a.weights.iter().enumerate().map(|(w, x)| (x.op, w)).collect();
+    let mut out = vec![0u64; a.weights.len()];
+    for (oid, facts) in a.op_facts.iter().enumerate() {
+        let f = facts.flops();
+        if f == 0 {
+            continue;
+        }
+        for v in a.ops[oid].operands() {
+            if let Some(w) = weight_behind(a, &weight_of, v) {
+                let elements = a.weights[w].elements.max(1);
+                out[w] += f / elements;
+            }
+        }
+    }
+    out
+}
+
+/// The weight constant a value views (itself, or through ops whose only
+/// weight operand it is), if any.
+fn weight_behind(a: &Analysis, weight_of: &BTreeMap<usize, usize>, mut v: crate::ir::Value) -> Option<usize> {
+    for _ in 0..16 {
+        let vid = *a.value_index.get(&v)?;
+        if !a.values[vid].weight_view {
+            return None;
+        }
+        let def = a.values[vid].def?;
+        if let Some(&w) = weight_of.get(&def) {
+            return Some(w);
+        }
+        let op = a.ops[def];
+        let mut views = op.operands().filter(|x| a.value_index.get(x).map(|&i| a.values[i].weight_view).unwrap_or(false));
+        v = views.next()?;
+        if views.next().is_some() {
+            return None;
+        }
+    }
+    None
+}
+
+/// Remaining sizes of every weight's dims, for exact parameter and FLOP
+/// counts.
+#[derive(Clone)]
 struct WeightCounts {
     shapes: Vec<Vec<i64>>,
     removed: Vec<Vec<i64>>,
-    total: u64,
+    flops_per_element: Vec<u64>,
+    params: u64,
+    flops: u64,
 }
 
 impl WeightCounts {
     fn new(a: &Analysis) -> WeightCounts {
         let shapes: Vec<Vec<i64>> = a.weights.iter().map(|w| a.values[w.value].shape.clone()).collect();
         let removed = shapes.iter().map(|s| vec![0; s.len()]).collect();
-        let total = a.weights.iter().map(|w| w.elements).sum();
-        WeightCounts { shapes, removed, total }
+        let params = a.weights.iter().map(|w| w.elements).sum();
+        let flops_per_element = flops_per_element(a);
+        let flops = a.weights.iter().zip(&flops_per_element).map(|(w, f)| w.elements * f).sum();
+        WeightCounts { shapes, removed, flops_per_element, params, flops }
     }
 
     fn size(&self, w: usize) -> u64 {
         self.shapes[w].iter().zip(&self.removed[w]).map(|(s, r)| (s - r).max(0) as u64).product()
     }
 
-    /// Removes channel `ch` of `group`; returns the new total.
-    fn remove(&mut self, group: &Group, ch: usize) -> u64 {
+    /// The count the budget is about.
+    fn total(&self, budget: Budget) -> u64 {
+        match budget {
+            Budget::Params => self.params,
+            Budget::Flops => self.flops,
+        }
+    }
+
+    /// Removes (`sign` 1) or restores (`sign` -1) channel `ch` of `group`.
+    fn change(&mut self, group: &Group, ch: usize, sign: i64) {
         for cut in &group.weights {
             let before = self.size(cut.weight);
-            self.removed[cut.weight][cut.dim] += cut.indices[ch].len() as i64;
+            self.removed[cut.weight][cut.dim] += sign * cut.indices[ch].len() as i64;
             let after = self.size(cut.weight);
-            self.total = self.total - before + after;
+            self.params = self.params - before + after;
+            let f = self.flops_per_element[cut.weight];
+            self.flops = self.flops - before * f + after * f;
         }
-        self.total
+    }
+
+    fn remove(&mut self, group: &Group, ch: usize) {
+        self.change(group, ch, 1);
+    }
+
+    fn undo(&mut self, group: &Group, ch: usize) {
+        self.change(group, ch, -1);
+    }
+
+    /// The counts after removing `removed` from a fresh model.
+    fn after(a: &Analysis, groups: &Groups, removed: &BTreeMap<usize, Vec<u32>>) -> WeightCounts {
+        let mut c = WeightCounts::new(a);
+        for (&g, chs) in removed {
+            for &ch in chs {
+                c.remove(&groups.groups[g], ch as usize);
+            }
+        }
+        c
     }
 }
 
@@ -129,12 +303,14 @@ impl WeightCounts {
 #[derive(Clone, Debug)]
 struct Unit {
     channels: Vec<u32>,
-    importance: f64,
-    cost: f64,
+    /// The global ranking's score: lowest goes first.
+    score: f64,
 }
 
-/// Splits a group's channels (least important first) into removable units.
-fn units(group: &Group, importance: &[f64], round_to: usize, min_keep: usize) -> Vec<Unit> {
+/// Splits a group's channels (least important first) into removable units,
+/// each taking the group to the next kept count `round-to` allows, never
+/// below `min-keep` nor below what `max-ratio` keeps.
+fn units(group: &Group, importance: &[f64], opts: &PlanOptions, flops_per_element: &[u64]) -> Vec<Unit> {
     let c = group.channels;
     let mut order: Vec<u32> = (0..c as u32).collect();
     order.sort_by(|&x, &y| importance[x as usize].total_cmp(&importance[y as usize]).then(x.cmp(&y)));
@@ -142,37 +318,43 @@ fn units(group: &Group, importance: &[f64], round_to: usize, min_keep: usize) ->
         group
             .weights
             .iter()
-            .map(|cut| cut.indices[ch as usize].len() as f64 * cut.other_elements as f64)
+            .map(|cut| {
+                let per_element = match opts.budget {
+                    Budget::Params => 1,
+                    Budget::Flops => flops_per_element[cut.weight],
+                };
+                (cut.indices[ch as usize].len() as u64 * cut.other_elements * per_element) as f64
+            })
             .sum()
     };
-    let n = round_to.max(1);
-    let floor = min_keep.max(1);
-    let mut out = Vec::new();
-    let mut at = 0usize;
-    let mut remaining = c;
-    let mut first = c % n;
-    if first == 0 {
-        first = n;
+    // LAMP: each channel over the sum of it and every channel above it.
+    let mut tail = 0.0;
+    let mut lamp = vec![0.0; c];
+    for &ch in order.iter().rev() {
+        tail += importance[ch as usize];
+        lamp[ch as usize] = if tail > 0.0 { importance[ch as usize] / tail } else { 0.0 };
     }
-    while remaining > floor {
-        let take = first.min(remaining - floor);
-        if take < first && n > 1 {
-            break; // a partial unit would break the rounding
-        }
-        let channels: Vec<u32> = order[at..at + take].to_vec();
-        let importance = channels.iter().map(|&ch| importance[ch as usize]).sum();
-        let cost = channels.iter().map(|&ch| cost_of(ch)).sum();
-        out.push(Unit { channels, importance, cost });
-        at += take;
-        remaining -= take;
-        first = n;
+    let capped_floor = (c as f64 * (1.0 - opts.max_ratio)).ceil() as usize;
+    let floor = opts.min_keep.max(1).max(capped_floor);
+    // Each unit takes the group from one allowed width to the next below.
+    let mut out = Vec::new();
+    let mut remaining = c;
+    for kept in (floor..c).rev().filter(|&k| opts.round_to.allows(k)) {
+        let channels: Vec<u32> = order[c - remaining..c - kept].to_vec();
+        let importance_sum: f64 = channels.iter().map(|&ch| importance[ch as usize]).sum();
+        let score = match opts.rank {
+            Rank::Cost => importance_sum / channels.iter().map(|&ch| cost_of(ch)).sum::<f64>().max(1.0),
+            Rank::Mean => importance_sum / channels.len() as f64,
+            Rank::Lamp => channels.iter().map(|&ch| lamp[ch as usize]).fold(0.0, f64::max),
+        };
+        out.push(Unit { channels, score });
+        remaining = kept;
     }
     out
 }
 
-/// Chooses what to remove.
-pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOptions) -> Result<PrunePlan> {
-    // Options that name components must name real ones.
+/// Options that name components must name real ones.
+fn check_component_names(map: &ComponentMap, opts: &PlanOptions) -> Result<()> {
     let known: BTreeSet<&str> = map.components().map(|(_, n)| n).collect();
     for name in opts.protect.iter().chain(opts.component_weights.iter().map(|(n, _)| n)) {
         if !known.contains(name.as_str()) {
@@ -183,170 +365,165 @@ pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOpti
             ));
         }
     }
+    Ok(())
+}
+
+/// Why a group is not a candidate, when a rule decides it.
+fn skip_reason(g: &Group, protected: &BTreeSet<usize>, opts: &PlanOptions) -> Option<String> {
+    if let Some(why) = &g.frozen {
+        Some(format!("frozen: {why}"))
+    } else if g.components.iter().any(|c| protected.contains(c)) {
+        Some("protected component".to_string())
+    } else if opts.grouping == Grouping::Component && opts.interfaces == Interfaces::Keep && g.is_interface() {
+        Some("interface group (interfaces=keep)".to_string())
+    } else {
+        None
+    }
+}
+
+/// The candidates: per prunable group, its importance and its units.
+struct Candidates {
+    importance: BTreeMap<usize, Vec<f64>>,
+    units: BTreeMap<usize, Vec<Unit>>,
+}
+
+fn candidates(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOptions, plan: &mut PrunePlan) -> Result<Candidates> {
     let protected: BTreeSet<usize> = opts.protect.iter().filter_map(|n| map.id(n)).collect();
     let weight_of = |c: usize| {
         opts.component_weights.iter().find(|(n, _)| map.id(n) == Some(c)).map(|(_, w)| *w).unwrap_or(1.0)
     };
-
-    let mut plan = PrunePlan::default();
-    let mut counts = WeightCounts::new(a);
-    plan.params_before = counts.total;
-
-    // Prunable groups, their units.
+    let flops_per_element = flops_per_element(a);
     let mut norms = SliceNorms::default();
-    let mut group_units: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
-    let mut importance: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    let mut out = Candidates { importance: BTreeMap::new(), units: BTreeMap::new() };
     for g in &groups.groups {
-        let skip = if let Some(why) = &g.frozen {
-            Some(format!("frozen: {why}"))
-        } else if g.components.iter().any(|c| protected.contains(c)) {
-            Some("protected component".to_string())
-        } else if opts.grouping == Grouping::Component && opts.interfaces == Interfaces::Keep && g.is_interface() {
-            Some("interface group (interfaces=keep)".to_string())
-        } else {
-            None
-        };
-        if let Some(why) = skip {
+        if let Some(why) = skip_reason(g, &protected, opts) {
             plan.skipped.insert(g.id, why);
             continue;
         }
-        let mut imp = match opts.calibrated.get(&g.id) {
+        let imp = match opts.calibrated.get(&g.id) {
             Some(c) => c.clone(),
             None => norms.group_importance(a, g, opts.importance)?,
         };
+        // A component weight scales the group's scores against other
+        // groups' (after any normalisation, which would cancel it).
         let w = g.components.iter().map(|&c| weight_of(c)).fold(f64::MIN, f64::max);
         let w = if w == f64::MIN { 1.0 } else { w };
-        for x in &mut imp {
-            *x *= w;
+        let mut us = units(g, &imp, opts, &flops_per_element);
+        for u in &mut us {
+            u.score *= w;
         }
-        group_units.insert(g.id, units(g, &imp, opts.round_to, opts.min_keep));
-        importance.insert(g.id, imp);
+        out.units.insert(g.id, us);
+        out.importance.insert(g.id, imp);
     }
+    Ok(out)
+}
 
-    let target = (opts.ratio * plan.params_before as f64).round() as u64;
-    let goal_after = plan.params_before - target.min(plan.params_before);
+/// `scope=global`: units in order of score across groups (a group's units
+/// in their own order), until the budget is met. Overshooting by more than
+/// the step taken back is worse than stopping short: the closer one stays.
+fn select_global(groups: &Groups, cands: &Candidates, counts: &mut WeightCounts, budget: Budget, goal: u64) -> BTreeMap<usize, Vec<u32>> {
+    #[derive(PartialEq)]
+    struct Next(f64, usize, usize); // score, group, unit index
+    impl Eq for Next {}
+    impl PartialOrd for Next {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Next {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            // Min-heap on score, ties by group then unit.
+            o.0.total_cmp(&self.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2))
+        }
+    }
     let mut removed: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
-    match opts.scope {
-        Scope::Global => {
-            // Lowest importance per parameter first; a group's units in order.
-            #[derive(PartialEq)]
-            struct Next(f64, usize, usize); // score, group, unit index
-            impl Eq for Next {}
-            impl PartialOrd for Next {
-                fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-                    Some(self.cmp(o))
-                }
+    let mut heap = BinaryHeap::new();
+    for (&g, us) in &cands.units {
+        if let Some(u) = us.first() {
+            heap.push(Next(u.score, g, 0));
+        }
+    }
+    while counts.total(budget) > goal {
+        let Some(Next(_, g, k)) = heap.pop() else { break };
+        let before = counts.total(budget);
+        let unit = &cands.units[&g][k];
+        for &ch in &unit.channels {
+            counts.remove(&groups.groups[g], ch as usize);
+        }
+        let after = counts.total(budget);
+        if after < goal && goal - after > before - goal {
+            for &ch in &unit.channels {
+                counts.undo(&groups.groups[g], ch as usize);
             }
-            impl Ord for Next {
-                fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-                    // Min-heap on score, ties by group then unit.
-                    o.0.total_cmp(&self.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2))
-                }
-            }
-            let score = |u: &Unit| u.importance / u.cost.max(1.0);
-            let mut heap = BinaryHeap::new();
-            for (&g, us) in &group_units {
-                if let Some(u) = us.first() {
-                    heap.push(Next(score(u), g, 0));
-                }
-            }
-            while counts.total > goal_after {
-                let Some(Next(_, g, k)) = heap.pop() else { break };
-                let before = counts.total;
-                let unit = group_units[&g][k].clone();
-                for &ch in &unit.channels {
-                    counts.remove(&groups.groups[g], ch as usize);
-                }
-                // Overshooting by more than the step we took back is worse
-                // than stopping short: keep whichever is closer.
-                if counts.total < goal_after && goal_after - counts.total > before - goal_after {
-                    for &ch in &unit.channels {
-                        undo(&mut counts, &groups.groups[g], ch as usize);
-                    }
+            break;
+        }
+        removed.entry(g).or_default().extend(unit.channels.iter().copied());
+        if let Some(u) = cands.units[&g].get(k + 1) {
+            heap.push(Next(u.score, g, k + 1));
+        }
+    }
+    removed
+}
+
+/// `scope=local`: the same fraction of every group, bisected so that the
+/// budget lands closest to the goal.
+fn select_local(a: &Analysis, groups: &Groups, cands: &Candidates, budget: Budget, goal: u64) -> BTreeMap<usize, Vec<u32>> {
+    let take = |f: f64| -> BTreeMap<usize, Vec<u32>> {
+        let mut out = BTreeMap::new();
+        for (&g, us) in &cands.units {
+            let want = (f * groups.groups[g].channels as f64).round() as usize;
+            let mut got = Vec::new();
+            for u in us {
+                if got.len() + u.channels.len() > want {
                     break;
                 }
-                removed.entry(g).or_default().extend(unit.channels.iter().copied());
-                if let Some(u) = group_units[&g].get(k + 1) {
-                    heap.push(Next(score(u), g, k + 1));
-                }
+                got.extend(u.channels.iter().copied());
+            }
+            if !got.is_empty() {
+                out.insert(g, got);
             }
         }
-        Scope::Local => {
-            // The same fraction of every group: bisect on the fraction.
-            let take = |f: f64| -> BTreeMap<usize, Vec<u32>> {
-                let mut out = BTreeMap::new();
-                for (&g, us) in &group_units {
-                    let want = (f * groups.groups[g].channels as f64).round() as usize;
-                    let mut got = Vec::new();
-                    for u in us {
-                        if got.len() + u.channels.len() > want {
-                            break;
-                        }
-                        got.extend(u.channels.iter().copied());
-                    }
-                    if !got.is_empty() {
-                        out.insert(g, got);
-                    }
-                }
-                out
-            };
-            let params_after = |sel: &BTreeMap<usize, Vec<u32>>| -> u64 {
-                let mut c = WeightCounts::new(a);
-                for (&g, chs) in sel {
-                    for &ch in chs {
-                        c.remove(&groups.groups[g], ch as usize);
-                    }
-                }
-                c.total
-            };
-            let (mut lo, mut hi) = (0.0f64, 1.0f64);
-            for _ in 0..40 {
-                let mid = (lo + hi) / 2.0;
-                if params_after(&take(mid)) > goal_after {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            let (under, over) = (take(lo), take(hi));
-            let (pu, po) = (params_after(&under), params_after(&over));
-            removed = if pu.abs_diff(goal_after) <= po.abs_diff(goal_after) { under } else { over };
-            counts = WeightCounts::new(a);
-            for (&g, chs) in &removed {
-                for &ch in chs {
-                    counts.remove(&groups.groups[g], ch as usize);
-                }
-            }
-        }
-    }
-    if keep_a_channel_in_every_member(groups, &importance, &mut removed) {
-        counts = WeightCounts::new(a);
-        for (&g, chs) in &removed {
-            for &ch in chs {
-                counts.remove(&groups.groups[g], ch as usize);
-            }
-        }
-    }
-    plan.params_after = counts.total;
-    let reached = plan.ratio_reached();
-    if opts.ratio > 0.0 && (reached - opts.ratio).abs() > 0.01 {
-        if reached < opts.ratio {
-            plan.notes.push(format!(
-                "removed {:.2}% of parameters, short of the {:.2}% asked: the prunable groups allow no more \
-                 ({} of {} groups are frozen, protected or kept interfaces)",
-                reached * 100.0,
-                opts.ratio * 100.0,
-                plan.skipped.len(),
-                groups.groups.len()
-            ));
+        out
+    };
+    let total_after = |sel: &BTreeMap<usize, Vec<u32>>| WeightCounts::after(a, groups, sel).total(budget);
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..40 {
+        let mid = (lo + hi) / 2.0;
+        if total_after(&take(mid)) > goal {
+            lo = mid;
         } else {
-            plan.notes.push(format!(
-                "removed {:.2}% of parameters for {:.2}% asked: the smallest step available overshoots",
-                reached * 100.0,
-                opts.ratio * 100.0
-            ));
+            hi = mid;
         }
     }
+    let (under, over) = (take(lo), take(hi));
+    if total_after(&under).abs_diff(goal) <= total_after(&over).abs_diff(goal) {
+        under
+    } else {
+        over
+    }
+}
+
+/// Chooses what to remove.
+pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOptions) -> Result<PrunePlan> {
+    check_component_names(map, opts)?;
+    let mut plan = PrunePlan::default();
+    let mut counts = WeightCounts::new(a);
+    plan.params_before = counts.params;
+    plan.flops_before = counts.flops;
+    let cands = candidates(a, groups, map, opts, &mut plan)?;
+
+    let before = counts.total(opts.budget);
+    let goal = before - ((opts.ratio * before as f64).round() as u64).min(before);
+    let mut removed = match opts.scope {
+        Scope::Global => select_global(groups, &cands, &mut counts, opts.budget, goal),
+        Scope::Local => select_local(a, groups, &cands, opts.budget, goal),
+    };
+    keep_a_channel_in_every_member(groups, &cands.importance, &mut removed);
+    let counts = WeightCounts::after(a, groups, &removed);
+    plan.params_after = counts.params;
+    plan.flops_after = counts.flops;
+    plan.capped = capped_groups(&cands, &removed, opts);
+    plan.notes.extend(ratio_note(&plan, groups, opts));
     for (g, mut chs) in removed {
         chs.sort_unstable();
         plan.removed.insert(g, chs);
@@ -355,17 +532,64 @@ pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOpti
     Ok(plan)
 }
 
+/// Groups that gave every unit they had while `max-ratio` held others back.
+fn capped_groups(cands: &Candidates, removed: &BTreeMap<usize, Vec<u32>>, opts: &PlanOptions) -> BTreeSet<usize> {
+    if opts.max_ratio >= 1.0 {
+        return BTreeSet::new();
+    }
+    cands
+        .units
+        .iter()
+        .filter(|(g, us)| {
+            let all: usize = us.iter().map(|u| u.channels.len()).sum();
+            all > 0 && removed.get(g).map(|r| r.len()).unwrap_or(0) >= all
+        })
+        .map(|(&g, _)| g)
+        .collect()
+}
+
+/// Why the ratio reached differs from the one asked, if it does by more
+/// than a point.
+fn ratio_note(plan: &PrunePlan, groups: &Groups, opts: &PlanOptions) -> Option<String> {
+    let (reached, what) = match opts.budget {
+        Budget::Params => (plan.ratio_reached(), "parameters"),
+        Budget::Flops => (plan.flops_ratio_reached(), "FLOPs"),
+    };
+    if opts.ratio <= 0.0 || (reached - opts.ratio).abs() <= 0.01 {
+        return None;
+    }
+    if reached > opts.ratio {
+        return Some(format!(
+            "removed {:.2}% of {what} for {:.2}% asked: the smallest step available overshoots",
+            reached * 100.0,
+            opts.ratio * 100.0
+        ));
+    }
+    let cap = if plan.capped.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} groups gave the {:.0}% of their channels that max-ratio allows",
+            plan.capped.len(),
+            opts.max_ratio * 100.0
+        )
+    };
+    Some(format!(
+        "removed {:.2}% of {what}, short of the {:.2}% asked: the prunable groups allow no more \
+         ({} of {} groups are frozen, protected or kept interfaces{cap})",
+        reached * 100.0,
+        opts.ratio * 100.0,
+        plan.skipped.len(),
+        groups.groups.len()
+    ))
+}
+
 /// A group whose channels land in different classes (the chunks of a split
 /// layer) must not empty any of them: a slice of nothing is no tensor TOSA
 /// allows, and a layer with no inputs left is not a pruned layer. For each
 /// class a group's removal would empty, its most important channel there
-/// stays. Returns whether anything changed.
-fn keep_a_channel_in_every_member(
-    groups: &Groups,
-    importance: &BTreeMap<usize, Vec<f64>>,
-    removed: &mut BTreeMap<usize, Vec<u32>>,
-) -> bool {
-    let mut changed = false;
+/// stays.
+fn keep_a_channel_in_every_member(groups: &Groups, importance: &BTreeMap<usize, Vec<f64>>, removed: &mut BTreeMap<usize, Vec<u32>>) {
     for (&g, chs) in removed.iter_mut() {
         for m in &groups.groups[g].members {
             let owns = |ch: u32| !m.indices[ch as usize].is_empty();
@@ -380,21 +604,10 @@ fn keep_a_channel_in_every_member(
             });
             if let Some(best) = best {
                 chs.retain(|&ch| ch != best);
-                changed = true;
             }
         }
     }
     removed.retain(|_, chs| !chs.is_empty());
-    changed
-}
-
-fn undo(counts: &mut WeightCounts, group: &Group, ch: usize) {
-    for cut in &group.weights {
-        let before = counts.size(cut.weight);
-        counts.removed[cut.weight][cut.dim] -= cut.indices[ch].len() as i64;
-        let after = counts.size(cut.weight);
-        counts.total = counts.total - before + after;
-    }
 }
 
 /// The indices every class loses, from the channels every group loses.

@@ -42,6 +42,10 @@ pub struct GroupReport {
     pub prunable: bool,
     pub frozen_reason: Option<String>,
     pub removed: Vec<u32>,
+    /// `component-prune`: the share of the group's channels kept (1.0
+    /// for a group left whole). Absent in `component-groups` reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_fraction: Option<f64>,
 }
 
 /// An op that froze index spaces, and why.
@@ -69,13 +73,23 @@ pub struct Summary {
     pub ratio_target: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ratio_reached: Option<f64>,
+    /// `component-prune`: what the ratio is a fraction of, `params` or
+    /// `flops`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<&'static str>,
     /// Why the ratio reached differs from the one asked, and similar.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
+/// The report format's version (docs/report.md). Version 1 had no
+/// `version` field; version 2 adds it, `groups[].kept_fraction` and
+/// `summary.budget`. Readers of version 1 can ignore the new fields.
+pub const REPORT_VERSION: u32 = 2;
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    pub version: u32,
     pub components: Vec<ComponentReport>,
     pub groups: Vec<GroupReport>,
     pub frozen: Vec<FreezeReport>,
@@ -145,6 +159,7 @@ impl Report {
                 prunable: g.prunable(),
                 frozen_reason: g.frozen.clone(),
                 removed: Vec::new(),
+                kept_fraction: None,
             });
         }
         if grouping == Grouping::Component {
@@ -163,6 +178,7 @@ impl Report {
                     prunable: g.prunable(),
                     frozen_reason: g.frozen.clone(),
                     removed: Vec::new(),
+                    kept_fraction: None,
                 });
             }
         }
@@ -189,6 +205,7 @@ impl Report {
         let total: u64 = a.weights.iter().map(|w| w.elements).sum();
         let f = flops(a);
         Report {
+            version: REPORT_VERSION,
             components,
             groups: reports,
             frozen,
@@ -204,6 +221,7 @@ impl Report {
                 flops_after: f,
                 ratio_target: None,
                 ratio_reached: None,
+                budget: None,
                 notes: Vec::new(),
             },
         }
