@@ -27,6 +27,8 @@ config.substitutions.append(("%mlir-opt", os.path.join(llvm_bin, "mlir-opt")))
 config.substitutions.append(("%fixtures", os.path.join(repo, "tests", "fixtures")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%scripts", os.path.join(repo, "scripts")))
+# `%exit1 CMD`: CMD must exit with exactly 1 (an error), not crash or panic.
+config.substitutions.append(("%exit1", "bash " + os.path.join(config.test_source_root, "Inputs", "expect-exit.sh") + " 1"))
 
 # FileCheck, not, split-file come from LLVM 22.
 config.environment["PATH"] = os.pathsep.join([llvm_bin, os.environ.get("PATH", "")])

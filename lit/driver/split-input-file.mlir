@@ -4,7 +4,7 @@
 // RUN: %mcprune-opt --split-input-file --allow-unregistered-dialect %s | FileCheck %s
 // RUN: %mlir-opt --split-input-file --allow-unregistered-dialect %s > %t.ref
 // RUN: %mcprune-opt --split-input-file --allow-unregistered-dialect %s | diff %t.ref -
-// RUN: not %mcprune-opt --split-input-file %s 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: %exit1 %mcprune-opt --split-input-file %s 2>&1 | FileCheck %s --check-prefix=ERR
 
 // CHECK-LABEL: func.func @first
 func.func @first() {

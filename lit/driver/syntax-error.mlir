@@ -1,6 +1,6 @@
 // A parse error: file:line:col, the source line, a caret; exit 1; no output.
 // RUN: rm -f %t.out
-// RUN: not %mcprune-opt %s -o %t.out 2>&1 | FileCheck %s
+// RUN: %exit1 %mcprune-opt %s -o %t.out 2>&1 | FileCheck %s
 // RUN: not test -e %t.out
 
 func.func @f() -> i32 {

@@ -1,5 +1,5 @@
 // Ops of unknown dialects need --allow-unregistered-dialect.
-// RUN: not %mcprune-opt %s 2>&1 | FileCheck %s --check-prefix=REJECT
+// RUN: %exit1 %mcprune-opt %s 2>&1 | FileCheck %s --check-prefix=REJECT
 // RUN: %mcprune-opt %s --allow-unregistered-dialect | FileCheck %s --check-prefix=ACCEPT
 
 func.func @f() -> i32 {

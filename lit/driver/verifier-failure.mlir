@@ -1,6 +1,6 @@
 // IR that parses but fails the verifier: error at the op, exit 1, no output.
 // RUN: rm -f %t.out
-// RUN: not %mcprune-opt %s -o %t.out 2>&1 | FileCheck %s
+// RUN: %exit1 %mcprune-opt %s -o %t.out 2>&1 | FileCheck %s
 // RUN: not test -e %t.out
 
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
