@@ -31,9 +31,15 @@ failures=0
 for model in tests/fixtures/*.mlir tests/fixtures/trained/*.mlir examples/tdmpc/tdmpc.mlir; do
   for o in "${options[@]}"; do
     runs=$((runs + 1))
+    # A run that exits 0 without writing must not pass on the previous
+    # run's output.
+    rm -f "$out/pruned.mlir"
     if ! log=$("$opt" "--component-prune=$o" "$model" -o "$out/pruned.mlir" 2>&1); then
       failures=$((failures + 1))
       echo "FAIL $model [$o]: $(grep -m1 error <<<"$log")"
+    elif [ ! -s "$out/pruned.mlir" ]; then
+      failures=$((failures + 1))
+      echo "FAIL $model [$o]: exit 0 but no output written"
     elif ! "$mlir_opt" "$out/pruned.mlir" -o /dev/null 2>"$out/verify.log"; then
       failures=$((failures + 1))
       echo "VERIFY FAIL $model [$o]: $(head -1 "$out/verify.log")"

@@ -1,6 +1,7 @@
 // Channels padded by tensor.pad (or placed by insert_slice) cannot be
 // pruned: the rewrite would have to move the window. The group is frozen
 // with that reason instead of failing the pass.
+// RUN: rm -f %t.json
 // RUN: %mcprune-opt '--component-prune=ratio=0.3 interfaces=prune report=%t.json' %s -o /dev/null 2>&1 | FileCheck %s
 // RUN: FileCheck %s --check-prefix=REPORT < %t.json
 // CHECK: component-prune: 62 -> 62 parameters (0.0% removed

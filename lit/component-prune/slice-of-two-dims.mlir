@@ -1,6 +1,7 @@
 // A slice that cuts the channel dim and another dim cannot become a plain
 // selection of channels; the group is frozen with that reason instead of
 // failing the pass.
+// RUN: rm -f %t.json
 // RUN: %mcprune-opt '--component-prune=ratio=0.3 interfaces=prune report=%t.json' %s -o /dev/null 2>&1 | FileCheck %s
 // RUN: FileCheck %s --check-prefix=REPORT < %t.json
 // CHECK: component-prune: 44 -> 44 parameters (0.0% removed

@@ -3,6 +3,7 @@
 // small files in a heap buffer aligned to 16 bytes only, and the bytecode
 // reader then rejects the section at random (it did so in most runs before
 // mcprune-opt read into page-aligned buffers), hence the repetitions.
+// RUN: rm -f %t.mlirbc
 // RUN: %mcprune-opt --emit-bytecode %s -o %t.mlirbc
 // RUN: for i in $(seq 20); do %mcprune-opt %t.mlirbc || echo FAILED; done | FileCheck %s --check-prefix=FILE
 // RUN: for i in $(seq 20); do %mcprune-opt - < %t.mlirbc || echo FAILED; done | FileCheck %s --check-prefix=STDIN
