@@ -1,7 +1,7 @@
 // A two-layer MLP: ratio=0.5 removes the least important hidden channels.
 // The hidden layer's weight loses columns, the head's weight loses rows,
 // the empties and fills follow, and the result verifies in mlir-opt.
-// RUN: %mcprune-opt '--component-prune=ratio=0.5 interfaces=prune' %s 2>%t.err | FileCheck %s
+// RUN: %mcprune-opt '--component-prune=ratio=0.5 interfaces=prune' %s 2>%t.err | FileCheck %s --implicit-check-not='tensor<4x6xf32>' --implicit-check-not='tensor<6x3xf32>' --implicit-check-not='tensor<2x6xf32>'
 // RUN: FileCheck %s --check-prefix=SUMMARY < %t.err
 // RUN: %mcprune-opt '--component-prune=ratio=0.5 interfaces=prune' %s | %mlir-opt --verify-each -o /dev/null
 
@@ -19,14 +19,13 @@ func.func @main(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
   return %y : tensor<2x3xf32>
 }
 
-// The three channels with the large weights (0, 2, 4) stay.
+// The three channels with the large weights (0, 2, 4) stay; no type of
+// the six-channel layer is left anywhere (--implicit-check-not).
 // CHECK-LABEL: func.func @main
 // CHECK-DAG:   arith.constant dense<{{\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00], {{.*}}> : tensor<4x3xf32>
 // CHECK-DAG:   arith.constant dense<{{\[\[}}1.000000e+00, 1.000000e+00, 1.000000e+00], [2.000000e+00, 2.000000e+00, 2.000000e+00], [3.000000e+00, 3.000000e+00, 3.000000e+00]]> : tensor<3x3xf32>
 // CHECK:       linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x4xf32>, tensor<4x3xf32>) outs(%{{.*}} : tensor<2x3xf32>) -> tensor<2x3xf32>
 // CHECK:       math.tanh %{{.*}} : tensor<2x3xf32>
 // CHECK:       linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x3xf32>, tensor<3x3xf32>) outs(%{{.*}} : tensor<2x3xf32>) -> tensor<2x3xf32>
-// CHECK-NOT:   tensor<4x6xf32>
-// CHECK-NOT:   tensor<6x3xf32>
 
 // SUMMARY: component-prune: 42 -> 21 parameters (50.0% removed, target 50.0%), 1 of 2 groups pruned
