@@ -81,6 +81,14 @@ pub fn main_function(module: Op) -> Result<Op> {
 /// Runs `@main` of (a copy of) `module` on `inputs`; returns its results.
 /// The module must take and return static-shaped f32 tensors.
 pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    let mut all = run_sets(module, std::slice::from_ref(&inputs.to_vec()))?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// Runs `@main` once per input set, compiling the module once (lowering
+/// and JIT compilation cost far more than a call); returns the results of
+/// each set in order.
+pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
     let main = main_function(module)?;
     let entry_block = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
     let ret = entry_block.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
@@ -92,46 +100,55 @@ pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         .operands()
         .map(|v| v.ty().static_shape().ok_or_else(|| Error::ir(main.location(), "non-static result")))
         .collect::<Result<_>>()?;
-    if arg_shapes.len() != inputs.len() {
-        return Err(Error::ir(main.location(), format!("@main takes {} inputs, got {}", arg_shapes.len(), inputs.len())));
-    }
-    for (s, t) in arg_shapes.iter().zip(inputs) {
-        if *s != t.shape || t.data.len() as i64 != s.iter().product::<i64>() {
-            return Err(Error::ir(main.location(), format!("input of shape {:?} for argument {:?}", t.shape, s)));
+    for inputs in sets {
+        if arg_shapes.len() != inputs.len() {
+            return Err(Error::ir(main.location(), format!("@main takes {} inputs, got {}", arg_shapes.len(), inputs.len())));
+        }
+        for (s, t) in arg_shapes.iter().zip(inputs) {
+            if *s != t.shape || t.data.len() as i64 != s.iter().product::<i64>() {
+                return Err(Error::ir(main.location(), format!("input of shape {:?} for argument {:?}", t.shape, s)));
+            }
         }
     }
 
-    // The wrapper, parsed beside a declaration of @main, then moved in.
-    let outs: Vec<String> = out_shapes.iter().enumerate().map(|(i, s)| format!("%out{i}: {}", memref_type(s))).collect();
-    let mut body = String::new();
-    for (i, t) in inputs.iter().enumerate() {
-        body.push_str(&format!("    %in{i} = arith.constant dense<\"{}\"> : {}\n", hex(&t.data), f32_tensor_type(&t.shape)));
-    }
-    let ins: Vec<String> = (0..inputs.len()).map(|i| format!("%in{i}")).collect();
+    // The wrapper, parsed beside a declaration of @main, then moved in: per
+    // input set, the inputs as constants, a call, and its results written
+    // to that set's output buffers.
     let in_types: Vec<String> = arg_shapes.iter().map(|s| f32_tensor_type(s)).collect();
     let out_types: Vec<String> = out_shapes.iter().map(|s| f32_tensor_type(s)).collect();
-    body.push_str(&format!(
-        "    %r:{} = func.call @main({}) : ({}) -> ({})\n",
-        out_shapes.len(),
-        ins.join(", "),
-        in_types.join(", "),
-        out_types.join(", ")
-    ));
-    for (i, s) in out_shapes.iter().enumerate() {
+    let mut outs: Vec<String> = Vec::new();
+    let mut body = String::new();
+    for (k, inputs) in sets.iter().enumerate() {
+        outs.extend(out_shapes.iter().enumerate().map(|(i, s)| format!("%out{k}_{i}: {}", memref_type(s))));
+        for (i, t) in inputs.iter().enumerate() {
+            body.push_str(&format!("    %in{k}_{i} = arith.constant dense<\"{}\"> : {}\n", hex(&t.data), f32_tensor_type(&t.shape)));
+        }
+        let ins: Vec<String> = (0..inputs.len()).map(|i| format!("%in{k}_{i}")).collect();
+        // One result is `%r0`, several are `%r0:2` and `%r0#1`.
+        let single = out_shapes.len() == 1;
+        let def = if single { format!("%r{k}") } else { format!("%r{k}:{}", out_shapes.len()) };
+        let result = |i: usize| if single { format!("%r{k}") } else { format!("%r{k}#{i}") };
         body.push_str(&format!(
-            "    bufferization.materialize_in_destination %r#{i} in restrict writable %out{i} : ({}, {}) -> ()\n",
-            f32_tensor_type(s),
-            memref_type(s)
+            "    {def} = func.call @main({}) : ({}) -> ({})\n",
+            ins.join(", "),
+            in_types.join(", "),
+            out_types.join(", ")
         ));
+        for (i, s) in out_shapes.iter().enumerate() {
+            body.push_str(&format!(
+                "    bufferization.materialize_in_destination {} in restrict writable %out{k}_{i} : ({}, {}) -> ()\n",
+                result(i),
+                f32_tensor_type(s),
+                memref_type(s)
+            ));
+        }
     }
     let text = format!(
         "module {{\n  func.func private @main({}) -> ({})\n  func.func @mcprune_entry({}) attributes {{llvm.emit_c_interface}} {{\n{body}    return\n  }}\n}}\n",
         in_types.join(", "),
         out_types.join(", "),
         outs.join(", ")
-    )
-    .replace("%r:1 =", "%r =")
-    .replace("%r#0", "%r");
+    );
 
     let ctx = module.context();
     unsafe {
@@ -179,13 +196,14 @@ pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         if engine.ptr.is_null() {
             return Err(Error::Ir { location: None, message: "could not create the execution engine".into() });
         }
+        let all_shapes: Vec<&Vec<i64>> = sets.iter().flat_map(|_| out_shapes.iter()).collect();
         let mut results: Vec<Vec<f32>> =
-            out_shapes.iter().map(|s| vec![0f32; s.iter().product::<i64>() as usize]).collect();
+            all_shapes.iter().map(|s| vec![0f32; s.iter().product::<i64>() as usize]).collect();
         // Memref descriptors: allocated, aligned, offset, sizes, strides.
         let mut descs: Vec<Vec<i64>> = results
             .iter_mut()
-            .zip(&out_shapes)
-            .map(|(buf, shape)| {
+            .zip(&all_shapes)
+            .map(|(buf, &shape)| {
                 let mut d = vec![buf.as_mut_ptr() as i64, buf.as_mut_ptr() as i64, 0];
                 d.extend(shape.iter().copied());
                 let mut strides = vec![1i64; shape.len()];
@@ -204,7 +222,8 @@ pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
             return Err(Error::Ir { location: None, message: "running the model failed".into() });
         }
         drop(owned);
-        Ok(results.into_iter().zip(out_shapes).map(|(data, shape)| Tensor { shape, data }).collect())
+        let mut tensors = results.into_iter().zip(all_shapes).map(|(data, shape)| Tensor { shape: shape.clone(), data });
+        Ok(sets.iter().map(|_| tensors.by_ref().take(out_shapes.len()).collect()).collect())
     }
 }
 
