@@ -4,6 +4,7 @@
 # hand: /usr/lib/llvm-22/bin/lit -sv --param mcprune_opt=target/debug/mcprune-opt lit
 
 import os
+import sys
 
 import lit.formats
 
@@ -27,6 +28,9 @@ config.substitutions.append(("%mlir-opt", os.path.join(llvm_bin, "mlir-opt")))
 config.substitutions.append(("%fixtures", os.path.join(repo, "tests", "fixtures")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%scripts", os.path.join(repo, "scripts")))
+config.substitutions.append(("%examples", os.path.join(repo, "examples")))
+config.substitutions.append(("%readme", os.path.join(repo, "README.md")))
+config.substitutions.append(("%python", sys.executable))
 # `%exit1 CMD`: CMD must exit with exactly 1 (an error), not crash or panic.
 config.substitutions.append(("%exit1", "bash " + os.path.join(config.test_source_root, "Inputs", "expect-exit.sh") + " 1"))
 
