@@ -3,6 +3,7 @@
 mod common;
 mod components;
 mod lit;
+mod options;
 mod readme;
 mod groups;
 pub mod numeric;

@@ -4,7 +4,7 @@
 use crate::common::{fixture, load, DIALECTS, LAYERNORM_MODELS, MODELS, SLICED_MODELS};
 use mcprune::exec::{max_abs_diff, read_tensors, run, run_sets, Tensor};
 
-fn io(model: &str) -> serde_json::Value {
+pub fn io(model: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{model}.io.json"))).unwrap()).unwrap()
 }
 
@@ -193,10 +193,13 @@ fn pruned_equals_masked_shared_cell() {
     pruned_equals_masked("shared_cell");
 }
 
-/// Calibration inputs for a fixture: its own example inputs.
-fn calibration_file(model: &str) -> String {
+/// Calibration inputs for a fixture: its own example inputs, in a file of
+/// its own (tests run in parallel and delete their files).
+pub fn calibration_file(model: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let io = io(model);
-    let path = std::env::temp_dir().join(format!("mcprune-calibration-{model}-{}.json", std::process::id()));
+    let path = std::env::temp_dir().join(format!("mcprune-calibration-{model}-{}-{n}.json", std::process::id()));
     std::fs::write(&path, serde_json::json!({"inputs": io["inputs"]}).to_string()).unwrap();
     path.to_string_lossy().into_owned()
 }

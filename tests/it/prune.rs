@@ -11,7 +11,7 @@ use mcprune::ir::dense::FloatElements;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// (component, op location, shape, bytes) of every weight constant.
-fn weights(module: mcprune::ir::Op) -> Vec<(String, String, Vec<i64>, Vec<u8>)> {
+pub fn weights(module: mcprune::ir::Op) -> Vec<(String, String, Vec<i64>, Vec<u8>)> {
     let map = assign(module, &TagOptions::default());
     let a = Analysis::run(module);
     let mut out: Vec<_> = a
