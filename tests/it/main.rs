@@ -4,6 +4,7 @@ mod common;
 mod components;
 mod lit;
 mod options;
+mod params;
 mod readme;
 mod groups;
 pub mod numeric;
