@@ -4,6 +4,7 @@
 // captured value's dims are frozen, and what computes it is rebuilt for the
 // payload: the hidden layer before it used to stay unpruned while the plan
 // counted it pruned ("internal error: the pruned module holds ...").
+// RUN: rm -f %t.json
 // RUN: %mcprune-opt '--component-prune=ratio=0.25 report=%t.json' %s 2>%t.err > %t.mlir
 // RUN: %mlir-opt %t.mlir -o /dev/null
 // RUN: FileCheck %s < %t.mlir
