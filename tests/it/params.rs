@@ -94,3 +94,17 @@ fn the_trained_model_counts_pytorch_parameters_but_its_two_single_element_biases
     let (ir, copies) = count(&fixture("trained/tdmpc_trained.linalg.mlir"));
     assert_eq!((ir, copies), (pytorch - 2, 0));
 }
+
+/// The trained digits CNN (`tests/fixtures/trained/digits_cnn.*`): its
+/// held-out file records PyTorch's count; four batch norms (16, 32, 32 and
+/// 64 channels) add their running mean and variance.
+#[test]
+fn the_digits_cnn_counts_pytorch_parameters_and_its_batch_norm_statistics() {
+    let heldout: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("trained/digits_cnn.heldout.json")).expect("digits_cnn.heldout.json"),
+    )
+    .expect("parses");
+    let pytorch = heldout["params"].as_u64().expect("params");
+    let (ir, copies) = count(&fixture("trained/digits_cnn.linalg.mlir"));
+    assert_eq!((ir, copies), (pytorch + 2 * (16 + 32 + 32 + 64), 0), "PyTorch {pytorch}");
+}
