@@ -98,14 +98,16 @@ fn main() {
         }
         out
     };
-    let uncal = ranks("grouping=component scope=global round-to=1");
+    let mut uncal = ranks("grouping=component scope=global round-to=1");
+    uncal.push(("defaults".into(), String::new()));
     table("Global scope, component grouping, no calibration (main / second head accuracy, % removed):", &named(&uncal));
     let uncal_vanilla = ranks("grouping=vanilla scope=global round-to=1");
     table("Global scope, vanilla grouping, no calibration:", &named(&uncal_vanilla));
     if quick {
         return;
     }
-    let cal = ranks(&format!("grouping=component scope=global round-to=1 calibration={calib_path}"));
+    let mut cal = ranks(&format!("grouping=component scope=global round-to=1 calibration={calib_path}"));
+    cal.push(("defaults".into(), format!("calibration={calib_path}")));
     table("Global scope, component grouping, calibrated:", &named(&cal));
     let scopes: Vec<(&str, String)> = vec![
         ("vanilla, local", "grouping=vanilla scope=local round-to=1".into()),

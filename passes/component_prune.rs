@@ -45,10 +45,10 @@ use crate::rewrite;
 
 /// Defaults of the selection, chosen by measurement (BENCHMARKS.md,
 /// "Selection defaults").
-const DEFAULT_RANK: &str = "cost";
-const DEFAULT_MAX_RATIO: f64 = 1.0;
-const DEFAULT_MAX_RATIO_TEXT: &str = "1.0";
-const DEFAULT_ROUND_TO: &str = "1";
+const DEFAULT_RANK: &str = "lamp";
+const DEFAULT_MAX_RATIO: f64 = 0.9;
+const DEFAULT_MAX_RATIO_TEXT: &str = "0.9";
+const DEFAULT_ROUND_TO: &str = "auto";
 
 pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec { name: "ratio", values: "F in [0,1)", default: "0", help: "fraction of all weight parameters to remove" },

@@ -37,9 +37,30 @@ pub fn prune(path: &str, options: &str) -> (crate::common::Loaded, Outcome) {
     (loaded, outcome)
 }
 
-/// Runs `component-prune` with `options` on `module` in place; `what`
-/// names it in failures.
+/// The selection these tests were written for, from before `rank=lamp`,
+/// `max-ratio=0.9` and `round-to=auto` became the defaults: the tests are
+/// about the analysis, the rewrite and the options' effects, and pin their
+/// selection. What the defaults do is checked by the lit suite
+/// (`component-prune/selection.test`, `docs/readme-worked-example.test`)
+/// and by `defaults_keep_the_readme_claims` below.
+const CLASSIC_SELECTION: &[(&str, &str)] = &[("rank", "cost"), ("max-ratio", "1"), ("round-to", "1")];
+
+/// `options` with the classic selection for every key it does not set.
+pub fn with_classic_selection(options: &str) -> String {
+    let mut out = options.to_string();
+    for (key, value) in CLASSIC_SELECTION {
+        let set = options.split_whitespace().any(|o| o.split('=').next() == Some(*key));
+        if !set {
+            out.push_str(&format!(" {key}={value}"));
+        }
+    }
+    out
+}
+
+/// Runs `component-prune` with `options` (completed by the classic
+/// selection) on `module` in place; `what` names it in failures.
 pub fn prune_module(module: mcprune::ir::Op, options: &str, what: &str) -> Outcome {
+    let options = &with_classic_selection(options);
     let values = OptionValues::parse(SPEC.name, SPEC.options, options).expect("options");
     let pass = parse_options(&values).expect("options");
     let outcome = pass.prune(module).unwrap_or_else(|e| panic!("{what} {options}: {e}"));
