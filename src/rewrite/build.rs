@@ -15,6 +15,7 @@ use super::lang::{Leaf, Tensor};
 use super::prune::Fold;
 use super::rules::{take, PruneGraph};
 use super::sig::{Link, SigKind};
+use crate::deps::facts::{DimRef, Fact};
 use crate::deps::{Analysis, OpId, ValueId};
 use crate::ir::{Op, Value};
 use crate::plan::PrunePlan;
@@ -166,6 +167,7 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                 // Operand dims in pruned classes that reach no result dim.
                 let mut sink_children = children.clone();
                 let mut is_sink = false;
+                let mut taken: Vec<(DimRef, Vec<u32>)> = Vec::new();
                 for (j, v) in op.operands().enumerate() {
                     let Some(&vid) = a.value_index.get(&v) else { continue };
                     for (d, keep) in value_keep(a, plan, vid).into_iter().enumerate() {
@@ -184,9 +186,11 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                         if !linked {
                             sink_children[1 + j] = take(eg, sink_children[1 + j], &keep, d, a.values[vid].shape[d]);
                             is_sink = true;
+                            taken.push((DimRef::new(v, d), keep));
                         }
                     }
                 }
+                take_splat_partners(eg, a, oid, &taken, &mut sink_children);
                 // A mean's count: the operand becomes a new constant. The
                 // op is then a sink too, so that this form is extracted.
                 for (j, v) in op.operands().enumerate() {
@@ -253,6 +257,31 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
     built.captures = payload_captures(a, &ops, &value_class);
     built.value_class = value_class;
     built
+}
+
+/// A splat operand (a constant whose elements are all equal, `linalg.fill`)
+/// couples nothing across ops, so the plan never selects from it; but
+/// inside a sink it shares a loop with the dim the sink takes (the weight
+/// of a contraction whose input channels go). It takes the same indices,
+/// which the analysis folds into a smaller splat.
+fn take_splat_partners(eg: &mut PruneGraph, a: &Analysis, oid: OpId, taken: &[(DimRef, Vec<u32>)], children: &mut [Id]) {
+    let op = a.ops[oid];
+    for fact in &a.op_facts[oid].facts {
+        let Fact::Same(x, y) = fact else { continue };
+        for (from, to) in [(x, y), (y, x)] {
+            let Some((_, keep)) = taken.iter().find(|(d, _)| d == from) else { continue };
+            let Some(&vid) = a.value_index.get(&to.value) else { continue };
+            if !a.values[vid].splat || taken.iter().any(|(d, _)| d == to) {
+                continue;
+            }
+            let size = a.values[vid].shape[to.dim];
+            for (j, operand) in op.operands().enumerate() {
+                if operand == to.value && eg[children[1 + j]].data.shape().map(|s| s[to.dim]) == Some(size) {
+                    children[1 + j] = take(eg, children[1 + j], keep, to.dim, size);
+                }
+            }
+        }
+    }
 }
 
 /// Tensors that payloads read from outside their op, with their classes.
