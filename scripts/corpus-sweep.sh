@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The corpus sweep: every model of tests/fixtures/corpus (architectures this
+# project did not write), both dialects, through component-groups and
+# component-prune, and checks that each run exits 0 and that mlir-opt
+# verifies its output. Prints the failures and a count; exits 1 if any.
+#   bash scripts/corpus-sweep.sh [--full] [path/to/mcprune-opt]
+# Default: ratio 0.4 with the default options and with grouping=vanilla
+# interfaces=prune (the lit suite runs this). --full: ratios 0.2, 0.4 and
+# 0.6, both groupings and both interface policies.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+full=0
+if [ "${1:-}" = "--full" ]; then full=1; shift; fi
+opt="${1:-}"
+if [ -z "$opt" ]; then
+  cargo build --release -q --bin mcprune-opt || exit 1
+  opt=target/release/mcprune-opt
+fi
+mlir_opt=/usr/lib/llvm-22/bin/mlir-opt
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+if [ "$full" = 1 ]; then
+  options=()
+  for r in 0.2 0.4 0.6; do
+    for g in component vanilla; do
+      for i in keep prune; do options+=("ratio=$r grouping=$g interfaces=$i"); done
+    done
+  done
+else
+  options=("ratio=0.4" "ratio=0.4 grouping=vanilla interfaces=prune")
+fi
+runs=0
+failures=0
+for model in tests/fixtures/corpus/*.mlir; do
+  runs=$((runs + 1))
+  if ! log=$("$opt" --component-groups "$model" -o /dev/null 2>&1); then
+    failures=$((failures + 1))
+    echo "FAIL $model [component-groups]: $(grep -m1 error <<<"$log")"
+  fi
+  for o in "${options[@]}"; do
+    runs=$((runs + 1))
+    rm -f "$out/pruned.mlir"
+    if ! log=$("$opt" "--component-prune=$o" "$model" -o "$out/pruned.mlir" 2>&1); then
+      failures=$((failures + 1))
+      echo "FAIL $model [$o]: $(grep -m1 error <<<"$log")"
+    elif [ ! -s "$out/pruned.mlir" ]; then
+      failures=$((failures + 1))
+      echo "NO OUTPUT $model [$o]"
+    elif ! "$mlir_opt" "$out/pruned.mlir" -o /dev/null 2>"$out/verify.log"; then
+      failures=$((failures + 1))
+      echo "VERIFY FAIL $model [$o]: $(head -1 "$out/verify.log")"
+    fi
+  done
+done
+echo "corpus-sweep: $failures failures in $runs runs"
+[ "$failures" -eq 0 ]
