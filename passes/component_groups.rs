@@ -78,6 +78,7 @@ fn create(values: &OptionValues) -> Result<Box<dyn ModulePass>> {
 
 impl ModulePass for ComponentGroups {
     fn run(&self, module: Op) -> Result<()> {
+        crate::ir::dense::require_weight_data(module)?;
         let map = assign(module, &self.tags);
         let analysis = Analysis::run(module);
         let groups = Groups::build(&analysis, &map);

@@ -230,6 +230,7 @@ impl ComponentPrune {
     /// Prunes `module` in place and returns the plan and the report.
     pub fn prune(&self, module: Op) -> Result<Outcome> {
         let start = std::time::Instant::now();
+        crate::ir::dense::require_weight_data(module)?;
         let map = assign(module, &self.tags);
         let analysis = Analysis::run(module);
         let groups = Groups::build(&analysis, &map);

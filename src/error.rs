@@ -24,6 +24,13 @@ pub enum Error {
     /// Reading or writing a file.
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+
+    /// Weight constants whose data is not in the module (a model printed
+    /// with `--mlir-elide-resource-strings-if-larger`, or a resource
+    /// section cut short): pruning them would rank and count nothing.
+    /// `location` is the first such constant's.
+    #[error("{}", without_data_message(names))]
+    WeightsWithoutData { location: Option<Location>, names: Vec<String> },
 }
 
 impl Error {
@@ -42,10 +49,24 @@ impl Error {
     /// The IR location the error is about, if any.
     pub fn location(&self) -> Option<Location> {
         match self {
-            Error::Ir { location, .. } => *location,
+            Error::Ir { location, .. } | Error::WeightsWithoutData { location, .. } => *location,
             _ => None,
         }
     }
+}
+
+/// Names the first few weights without data, and how many more there are.
+fn without_data_message(names: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut list = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    format!(
+        "{} weight constant(s) have no data in the module (elided or missing dense_resource blobs; \
+         print the model without --mlir-elide-resource-strings-if-larger): {list}",
+        names.len()
+    )
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -137,6 +137,30 @@ pub fn constant_value(op: super::Op) -> Option<(&'static str, Attribute)> {
     ["value", "values"].into_iter().find_map(|n| op.attribute(n).map(|a| (n, a)))
 }
 
+/// Refuses a module whose float constants cannot be read: a
+/// `dense_resource` without its blob (elided or missing) or with a blob of
+/// the wrong size. Without this check such weights are not recognised as
+/// weights, and a pass would prune "0 -> 0 parameters" and succeed.
+pub fn require_weight_data(module: super::Op) -> crate::error::Result<()> {
+    let mut first = None;
+    let mut names = Vec::new();
+    module.walk(&mut |op| {
+        if let Some((_, attr)) = constant_value(op) {
+            if FloatElements::read(attr).is_err() {
+                first.get_or_insert(op.location());
+                names.push(resource_name(attr).unwrap_or_else(|| attr.to_string()));
+            }
+        }
+        true
+    });
+    if names.is_empty() {
+        return Ok(());
+    }
+    names.sort();
+    names.dedup();
+    Err(crate::error::Error::WeightsWithoutData { location: first, names })
+}
+
 /// The float data of a weight constant op, with its attribute.
 pub fn weight_elements(op: super::Op) -> crate::error::Result<(&'static str, Attribute, FloatElements)> {
     use crate::error::Error;
