@@ -135,6 +135,19 @@ pub struct Analysis {
     /// Sums turned into means over dims that may be pruned, with the
     /// constants the rewrite updates when it prunes them.
     pub normalizations: Vec<Normalization>,
+    /// Tensors read inside a payload from outside its op (`tensor.extract`
+    /// of a captured value): no operand of the payload op shows the use.
+    pub payload_captures: Vec<PayloadCapture>,
+}
+
+/// One use of an analysed tensor inside a payload: operand `operand` of
+/// `inner`, an op nested in the payload of op `op`.
+#[derive(Clone, Copy, Debug)]
+pub struct PayloadCapture {
+    pub op: OpId,
+    pub inner: Op,
+    pub operand: usize,
+    pub value: ValueId,
 }
 
 /// A mean over `summed` (a sum divided by its element count), computed by
@@ -194,6 +207,7 @@ struct Builder {
     /// Facts the builder adds for structural ops and entry functions, with
     /// the op they belong to (None: a function boundary).
     extra: Vec<(Option<OpId>, Fact)>,
+    payload_captures: Vec<PayloadCapture>,
 }
 
 impl Builder {
@@ -374,24 +388,28 @@ impl Builder {
     /// of a captured value, as torch-mlir lowers some adaptive pooling) is
     /// used where no operand shows it: the op's facts cannot link its
     /// dims, so the rewrite would leave the capture at its old shape while
-    /// its producer shrinks. Its dims are frozen at that op.
+    /// its producer shrinks. Its dims are frozen at that op, and the use is
+    /// recorded for the rewrite, which rebuilds what computes it.
     fn freeze_payload_captures(&mut self) {
         for (id, &op) in self.ops.iter().enumerate() {
             if !has_payload_regions(op) {
                 continue;
             }
-            let mut captured = Vec::new();
             op.walk(&mut |inner| {
                 if inner != op {
-                    captured.extend(inner.operands().filter(|v| self.value_index.contains_key(v)));
+                    for (operand, v) in inner.operands().enumerate() {
+                        if let Some(&value) = self.value_index.get(&v) {
+                            self.payload_captures.push(PayloadCapture { op: id, inner, operand, value });
+                        }
+                    }
                 }
                 true
             });
-            let reason = FreezeReason::Positional(format!("the payload of {}", op.name()));
-            for v in captured {
-                for d in 0..Self::dims(v) {
-                    self.extra.push((Some(id), Fact::Freeze(DimRef::new(v, d), reason.clone())));
-                }
+        }
+        for c in &self.payload_captures {
+            let (v, reason) = (self.values[c.value].value, FreezeReason::Positional(format!("the payload of {}", self.ops[c.op].name())));
+            for d in 0..Self::dims(v) {
+                self.extra.push((Some(c.op), Fact::Freeze(DimRef::new(v, d), reason.clone())));
             }
         }
     }
@@ -697,6 +715,7 @@ impl Builder {
             layer_ops,
             freezes,
             normalizations,
+            payload_captures: self.payload_captures,
         }
     }
 }

@@ -65,7 +65,7 @@ pub fn function_ops(a: &Analysis, func: Op) -> Vec<OpId> {
         if let Some(&id) = a.op_index.get(&op) {
             out.push(id);
             // Do not descend into payload regions; the analysis skipped them.
-            return !(op.dialect() == "linalg" || matches!(op.name(), "tensor.pad" | "tensor.generate"));
+            return !crate::deps::has_payload_regions(op);
         }
         true
     });
@@ -94,7 +94,7 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                 }
             }
         }
-        !(op.dialect() == "linalg" || matches!(op.name(), "tensor.pad" | "tensor.generate"))
+        !crate::deps::has_payload_regions(op)
     });
 
     for &oid in &ops {
@@ -284,29 +284,17 @@ fn take_splat_partners(eg: &mut PruneGraph, a: &Analysis, oid: OpId, taken: &[(D
     }
 }
 
-/// Tensors that payloads read from outside their op, with their classes.
-/// The analysis freezes their dims, so they keep their shapes; what
-/// computes them may still change and must be rebuilt for them.
+/// Tensors that payloads of `ops` read from outside their op (recorded by
+/// the analysis), with their classes. The analysis freezes their dims, so
+/// they keep their shapes; what computes them may still change and must be
+/// rebuilt for them.
 fn payload_captures(a: &Analysis, ops: &[OpId], value_class: &HashMap<Value, Id>) -> Vec<(Op, usize, Id)> {
-    let mut out = Vec::new();
-    for &oid in ops {
-        let op = a.ops[oid];
-        if !crate::deps::has_payload_regions(op) {
-            continue;
-        }
-        op.walk(&mut |inner| {
-            if inner != op {
-                for (k, v) in inner.operands().enumerate() {
-                    // Payload block arguments are not analysed values.
-                    if let (true, Some(&c)) = (a.value_index.contains_key(&v), value_class.get(&v)) {
-                        out.push((inner, k, c));
-                    }
-                }
-            }
-            true
-        });
-    }
-    out
+    let in_function: std::collections::BTreeSet<OpId> = ops.iter().copied().collect();
+    a.payload_captures
+        .iter()
+        .filter(|c| in_function.contains(&c.op))
+        .filter_map(|c| value_class.get(&a.values[c.value].value).map(|&class| (c.inner, c.operand, class)))
+        .collect()
 }
 
 /// A slice that reads only its window of a pruned dim: it equals the

@@ -72,7 +72,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
                     }
                 }
             }
-            !(op.dialect() == "linalg" || matches!(op.name(), "tensor.pad" | "tensor.generate"))
+            !crate::deps::has_payload_regions(op)
         });
         analysis.arg_plan = arg_plan;
         let mut eg = EGraph::new(analysis);
