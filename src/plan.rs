@@ -194,7 +194,7 @@ impl PrunePlan {
 /// each element of the weight it reads (through transposes and other
 /// views) once per output position, so its FLOPs divide evenly among them.
 /// A weight used by several ops (a shared cell) adds up their uses.
-pub fn flops_per_element(a: &Analysis) -> Vec<u64> {
+fn flops_per_element(a: &Analysis) -> Vec<u64> {
     let weight_of: BTreeMap<usize, usize> = a.weights.iter().enumerate().map(|(w, x)| (x.op, w)).collect();
     let mut out = vec![0u64; a.weights.len()];
     for (oid, facts) in a.op_facts.iter().enumerate() {
@@ -287,9 +287,10 @@ impl WeightCounts {
         self.change(group, ch, -1);
     }
 
-    /// The counts after removing `removed` from a fresh model.
-    fn after(a: &Analysis, groups: &Groups, removed: &BTreeMap<usize, Vec<u32>>) -> WeightCounts {
-        let mut c = WeightCounts::new(a);
+    /// The counts after removing `removed` from these (those of the
+    /// unpruned model: copied, so the FLOPs per element are found once).
+    fn after(&self, groups: &Groups, removed: &BTreeMap<usize, Vec<u32>>) -> WeightCounts {
+        let mut c = self.clone();
         for (&g, chs) in removed {
             for &ch in chs {
                 c.remove(&groups.groups[g], ch as usize);
@@ -387,12 +388,18 @@ struct Candidates {
     units: BTreeMap<usize, Vec<Unit>>,
 }
 
-fn candidates(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOptions, plan: &mut PrunePlan) -> Result<Candidates> {
+fn candidates(
+    a: &Analysis,
+    groups: &Groups,
+    map: &ComponentMap,
+    opts: &PlanOptions,
+    flops_per_element: &[u64],
+    plan: &mut PrunePlan,
+) -> Result<Candidates> {
     let protected: BTreeSet<usize> = opts.protect.iter().filter_map(|n| map.id(n)).collect();
     let weight_of = |c: usize| {
         opts.component_weights.iter().find(|(n, _)| map.id(n) == Some(c)).map(|(_, w)| *w).unwrap_or(1.0)
     };
-    let flops_per_element = flops_per_element(a);
     let mut norms = SliceNorms::default();
     let mut out = Candidates { importance: BTreeMap::new(), units: BTreeMap::new() };
     for g in &groups.groups {
@@ -408,7 +415,7 @@ fn candidates(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOpti
         // groups' (after any normalisation, which would cancel it).
         let w = g.components.iter().map(|&c| weight_of(c)).fold(f64::MIN, f64::max);
         let w = if w == f64::MIN { 1.0 } else { w };
-        let mut us = units(g, &imp, opts, &flops_per_element);
+        let mut us = units(g, &imp, opts, flops_per_element);
         for u in &mut us {
             u.score *= w;
         }
@@ -467,7 +474,7 @@ fn select_global(groups: &Groups, cands: &Candidates, counts: &mut WeightCounts,
 
 /// `scope=local`: the same fraction of every group, bisected so that the
 /// budget lands closest to the goal.
-fn select_local(a: &Analysis, groups: &Groups, cands: &Candidates, budget: Budget, goal: u64) -> BTreeMap<usize, Vec<u32>> {
+fn select_local(groups: &Groups, cands: &Candidates, unpruned: &WeightCounts, budget: Budget, goal: u64) -> BTreeMap<usize, Vec<u32>> {
     let take = |f: f64| -> BTreeMap<usize, Vec<u32>> {
         let mut out = BTreeMap::new();
         for (&g, us) in &cands.units {
@@ -485,7 +492,7 @@ fn select_local(a: &Analysis, groups: &Groups, cands: &Candidates, budget: Budge
         }
         out
     };
-    let total_after = |sel: &BTreeMap<usize, Vec<u32>>| WeightCounts::after(a, groups, sel).total(budget);
+    let total_after = |sel: &BTreeMap<usize, Vec<u32>>| unpruned.after(groups, sel).total(budget);
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
     for _ in 0..40 {
         let mid = (lo + hi) / 2.0;
@@ -507,19 +514,19 @@ fn select_local(a: &Analysis, groups: &Groups, cands: &Candidates, budget: Budge
 pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOptions) -> Result<PrunePlan> {
     check_component_names(map, opts)?;
     let mut plan = PrunePlan::default();
-    let mut counts = WeightCounts::new(a);
-    plan.params_before = counts.params;
-    plan.flops_before = counts.flops;
-    let cands = candidates(a, groups, map, opts, &mut plan)?;
+    let unpruned = WeightCounts::new(a);
+    plan.params_before = unpruned.params;
+    plan.flops_before = unpruned.flops;
+    let cands = candidates(a, groups, map, opts, &unpruned.flops_per_element, &mut plan)?;
 
-    let before = counts.total(opts.budget);
+    let before = unpruned.total(opts.budget);
     let goal = before - ((opts.ratio * before as f64).round() as u64).min(before);
     let mut removed = match opts.scope {
-        Scope::Global => select_global(groups, &cands, &mut counts, opts.budget, goal),
-        Scope::Local => select_local(a, groups, &cands, opts.budget, goal),
+        Scope::Global => select_global(groups, &cands, &mut unpruned.clone(), opts.budget, goal),
+        Scope::Local => select_local(groups, &cands, &unpruned, opts.budget, goal),
     };
     keep_a_channel_in_every_member(groups, &cands.importance, &mut removed);
-    let counts = WeightCounts::after(a, groups, &removed);
+    let counts = unpruned.after(groups, &removed);
     plan.params_after = counts.params;
     plan.flops_after = counts.flops;
     plan.capped = capped_groups(&cands, &removed, opts);
