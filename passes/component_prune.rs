@@ -48,7 +48,8 @@ use crate::rewrite;
 const DEFAULT_RANK: &str = "lamp";
 const DEFAULT_MAX_RATIO: f64 = 0.9;
 const DEFAULT_MAX_RATIO_TEXT: &str = "0.9";
-const DEFAULT_ROUND_TO: &str = "auto";
+const DEFAULT_ROUND_TO: Rounding = Rounding::Auto;
+const DEFAULT_ROUND_TO_TEXT: &str = "auto";
 
 pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec { name: "ratio", values: "F in [0,1)", default: "0", help: "fraction of all weight parameters to remove" },
@@ -94,7 +95,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec {
         name: "round-to",
         values: "N|auto",
-        default: DEFAULT_ROUND_TO,
+        default: DEFAULT_ROUND_TO_TEXT,
         help: "kept channel counts are multiples of N, or widths the backend is fast at",
     },
     OptionSpec { name: "min-keep", values: "N", default: "1", help: "channels every group keeps" },
@@ -206,14 +207,11 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
 
 /// `round-to=N` or `round-to=auto`.
 fn parse_rounding(values: &OptionValues) -> Result<Rounding> {
-    if values.raw("round-to").map(str::trim) == Some("auto") {
-        return Ok(Rounding::Auto);
+    match values.raw("round-to").map(str::trim) {
+        None => Ok(DEFAULT_ROUND_TO),
+        Some("auto") => Ok(Rounding::Auto),
+        Some(_) => Ok(Rounding::Multiple(values.usize_at_least("round-to", 1, 1)?)),
     }
-    if values.raw("round-to").is_none() && DEFAULT_ROUND_TO == "auto" {
-        return Ok(Rounding::Auto);
-    }
-    let default = DEFAULT_ROUND_TO.parse().unwrap_or(1);
-    Ok(Rounding::Multiple(values.usize_at_least("round-to", default, 1)?))
 }
 
 fn create(values: &OptionValues) -> Result<Box<dyn ModulePass>> {
@@ -301,10 +299,7 @@ impl ComponentPrune {
         report.summary.notes = plan.notes.clone();
         report.summary.ratio_target = Some(self.plan.ratio);
         report.summary.ratio_reached = Some((plan.ratio_reached() * 10000.0).round() / 10000.0);
-        report.summary.budget = Some(match self.plan.budget {
-            Budget::Params => "params",
-            Budget::Flops => "flops",
-        });
+        report.summary.budget = Some(self.plan.budget.name());
         let names: Vec<String> = map.components().map(|(_, n)| n.to_string()).collect();
         for (c, comp) in report.components.iter_mut().enumerate() {
             let id = map.id(&names[c]).unwrap_or(c);

@@ -101,6 +101,13 @@ impl Budget {
             _ => None,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Budget::Params => "params",
+            Budget::Flops => "flops",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

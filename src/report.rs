@@ -82,7 +82,7 @@ pub struct Summary {
     pub notes: Vec<String>,
 }
 
-/// The report format's version (docs/report.md). Version 1 had no
+/// The report format's version (README, "Report format"). Version 1 had no
 /// `version` field; version 2 adds it, `groups[].kept_fraction` and
 /// `summary.budget`. Readers of version 1 can ignore the new fields.
 pub const REPORT_VERSION: u32 = 2;

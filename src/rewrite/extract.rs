@@ -393,9 +393,9 @@ pub fn update_function_type(func: Op) {
 }
 
 /// Points every root's terminator and every payload capture at its
-/// rebuilt operands, and retypes
-/// every call, loop and branch the plan touches, used or not: a callee
-/// whose results shrank must not keep a caller with the old result types.
+/// rebuilt operands, and retypes every call, loop and branch the plan
+/// touches, used or not: a callee whose results shrank must not keep a
+/// caller with the old result types.
 pub fn connect_roots(rb: &mut Rebuild, built: &Built) -> Result<()> {
     for (term, roots) in &built.roots {
         for (i, &r) in roots.iter().enumerate() {

@@ -120,7 +120,7 @@ impl Prune {
     /// Whether `id` is the op leaf of a call, loop or branch the plan
     /// retypes, whose original form must not be extracted.
     pub fn is_stale_op(eg: &EGraph<Tensor, Prune>, id: Id) -> bool {
-        matches!(Self::leaf(eg, id), Some(Leaf::Op(n)) if eg.analysis.retyped.contains(&n))
+        Self::op_leaf(eg, id).is_some_and(|n| eg.analysis.retyped.contains(&n))
     }
 
     /// `outer` applied after `inner` (both kept-index lists).
