@@ -11,14 +11,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 full=0
 if [ "${1:-}" = "--full" ]; then full=1; shift; fi
-opt="${1:-}"
-if [ -z "$opt" ]; then
-  cargo build --release -q --bin mcprune-opt || exit 1
-  opt=target/release/mcprune-opt
-fi
-mlir_opt=/usr/lib/llvm-22/bin/mlir-opt
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
+. scripts/sweep-lib.sh
+sweep_setup "${1:-}"
 if [ "$full" = 1 ]; then
   options=()
   for r in 0.2 0.4 0.6; do
@@ -29,8 +23,6 @@ if [ "$full" = 1 ]; then
 else
   options=("ratio=0.4" "ratio=0.4 grouping=vanilla interfaces=prune")
 fi
-runs=0
-failures=0
 for model in tests/fixtures/corpus/*.mlir; do
   runs=$((runs + 1))
   if ! log=$("$opt" --component-groups "$model" -o /dev/null 2>&1); then
@@ -38,18 +30,7 @@ for model in tests/fixtures/corpus/*.mlir; do
     echo "FAIL $model [component-groups]: $(grep -m1 error <<<"$log")"
   fi
   for o in "${options[@]}"; do
-    runs=$((runs + 1))
-    rm -f "$out/pruned.mlir"
-    if ! log=$("$opt" "--component-prune=$o" "$model" -o "$out/pruned.mlir" 2>&1); then
-      failures=$((failures + 1))
-      echo "FAIL $model [$o]: $(grep -m1 error <<<"$log")"
-    elif [ ! -s "$out/pruned.mlir" ]; then
-      failures=$((failures + 1))
-      echo "NO OUTPUT $model [$o]"
-    elif ! "$mlir_opt" "$out/pruned.mlir" -o /dev/null 2>"$out/verify.log"; then
-      failures=$((failures + 1))
-      echo "VERIFY FAIL $model [$o]: $(head -1 "$out/verify.log")"
-    fi
+    prune_and_verify "$model" "$o"
   done
 done
 echo "corpus-sweep: $failures failures in $runs runs"
