@@ -15,6 +15,8 @@
 //! cargo bench --bench accuracy -- --quick    # one table: the default against the alternatives
 //! ```
 
+mod common;
+
 use mcprune::driver::{load_file, new_context};
 use mcprune::exec::{read_tensors, run, Tensor};
 use mcprune::passes::component_prune::{parse_options, SPEC};
@@ -68,22 +70,10 @@ fn main() {
         base_aux * 100.0
     );
     let table = |title: &str, settings: &[(&str, String)]| {
-        println!("{title}\n");
-        print!("| params removed |");
-        settings.iter().for_each(|(n, _)| print!(" {n} |"));
-        println!();
-        print!("| --- |");
-        settings.iter().for_each(|_| print!(" --- |"));
-        println!();
-        for ratio in [0.2, 0.4, 0.6, 0.8] {
-            print!("| {:.0}% |", ratio * 100.0);
-            for (_, opts) in settings {
-                let (acc, aux, reached) = evaluate(&format!("ratio={ratio} {opts}"));
-                print!(" {:.1} / {:.1} ({:.1}%) |", acc * 100.0, aux * 100.0, reached * 100.0);
-            }
-            println!();
-        }
-        println!();
+        common::ratio_table(title, settings, &|options| {
+            let (acc, aux, reached) = evaluate(options);
+            format!("{:.1} / {:.1} ({:.1}%)", acc * 100.0, aux * 100.0, reached * 100.0)
+        })
     };
     fn named(v: &[(String, String)]) -> Vec<(&str, String)> {
         v.iter().map(|(n, o)| (n.as_str(), o.clone())).collect()

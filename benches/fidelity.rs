@@ -16,6 +16,8 @@
 //! cargo bench --bench fidelity
 //! ```
 
+mod common;
+
 use mcprune::driver::{load_file, new_context};
 use mcprune::exec::{read_tensors, run, Tensor};
 use mcprune::passes::component_prune::{parse_options, SPEC};
@@ -94,22 +96,10 @@ fn main() {
     );
 
     let table = |title: &str, settings: &[(&str, String)], set: usize, sets: &[&Set]| {
-        println!("{title}\n");
-        print!("| params removed |");
-        settings.iter().for_each(|(n, _)| print!(" {n} |"));
-        println!();
-        print!("| --- |");
-        settings.iter().for_each(|_| print!(" --- |"));
-        println!();
-        for ratio in [0.2, 0.4, 0.6, 0.8] {
-            print!("| {:.0}% |", ratio * 100.0);
-            for (_, opts) in settings {
-                let (loss, reached) = evaluate(&format!("ratio={ratio} {opts}"), sets);
-                print!(" {:.2}x ({:.1}%) |", loss[set] / base[set], reached * 100.0);
-            }
-            println!();
-        }
-        println!();
+        common::ratio_table(title, settings, &|options| {
+            let (loss, reached) = evaluate(options, sets);
+            format!("{:.2}x ({:.1}%)", loss[set] / base[set], reached * 100.0)
+        })
     };
     // `cargo bench --bench fidelity -- --selection`: only the selection tables.
     let selection_only = std::env::args().any(|a| a == "--selection");
