@@ -18,7 +18,7 @@
 mod common;
 
 use mcprune::driver::{load_file, new_context};
-use mcprune::exec::{read_tensors, run, Tensor};
+use mcprune::ir::exec::{read_tensors, run, Tensor};
 use mcprune::passes::component_prune::{parse_options, SPEC};
 use mcprune::passes::OptionValues;
 

@@ -1,8 +1,8 @@
 //! `component-groups`: report the channel groups, DepGraph-style and split at
 //! component boundaries. The IR is left unchanged.
 //!
-//! Contract: runs the dependency analysis ([`crate::deps`]) and the grouping
-//! ([`crate::groups`]) on the module, with components from `mcprune.component`
+//! Contract: runs the dependency analysis ([`crate::analysis`]) and the grouping
+//! ([`crate::group`]) on the module, with components from `mcprune.component`
 //! tags or, where ops carry none, the `component-tag` rules. Writes the JSON
 //! report (design section 6) to `report=FILE`, the component graph as DOT to
 //! `dot=FILE`, and the paper's Table 1 columns to stderr. Fails without
@@ -26,10 +26,10 @@
 
 use super::component_tag::parse_tag_options;
 use super::{ModulePass, OptionSpec, OptionValues, PassSpec};
-use crate::component::{assign, TagOptions};
-use crate::deps::Analysis;
+use crate::tag::{assign, TagOptions};
+use crate::analysis::Analysis;
 use crate::error::{Error, Result};
-use crate::groups::{Grouping, Groups};
+use crate::group::{Grouping, Groups};
 use crate::ir::Op;
 use crate::output::write_file;
 use crate::report::{dot, table, Report};

@@ -31,17 +31,14 @@
 
 use super::component_tag::parse_tag_options;
 use super::{ModulePass, OptionSpec, OptionValues, PassSpec};
-use crate::calibrate::{self, Compensate};
-use crate::component::{assign, TagOptions};
-use crate::deps::Analysis;
 use crate::error::{Error, Result};
-use crate::groups::Groups;
-use crate::importance::Norm;
 use crate::ir::Op;
 use crate::output::write_file;
-use crate::plan::{select, Budget, Interfaces, PlanOptions, PrunePlan, Rank, Rounding, Scope};
-use crate::report::{flops, params_by_component, Report};
-use crate::rewrite;
+pub use crate::pipeline::Outcome;
+use crate::pipeline::{self, Materialize, PruneOptions};
+use crate::select::calibration::Compensate;
+use crate::select::importance::Norm;
+use crate::select::{Budget, Interfaces, PlanOptions, Rank, Rounding, Scope};
 
 /// Defaults of the selection, chosen by measurement (BENCHMARKS.md,
 /// "Selection defaults").
@@ -130,21 +127,10 @@ pub static SPEC: PassSpec = PassSpec {
     create,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Materialize {
-    Remove,
-    Mask,
-}
-
 /// The pass with its options checked.
 pub struct ComponentPrune {
-    pub plan: PlanOptions,
-    pub materialize: Materialize,
+    pub options: PruneOptions,
     pub report: Option<String>,
-    pub tags: TagOptions,
-    pub calibration: Option<String>,
-    pub compensate: Compensate,
-    pub ridge: f64,
 }
 
 /// Reads and checks the options.
@@ -181,10 +167,11 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
     }
     let ridge = values.f64_in("ridge", 1e-3, 0.0, f64::INFINITY)?;
     Ok(ComponentPrune {
-        calibration,
-        compensate,
-        ridge,
-        plan: PlanOptions {
+        options: PruneOptions {
+            calibration,
+            compensate,
+            ridge,
+            plan: PlanOptions {
             ratio,
             grouping,
             interfaces,
@@ -197,11 +184,12 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
             component_weights: values.weights("component-weights")?,
             round_to: parse_rounding(values)?,
             min_keep: values.usize_at_least("min-keep", 1, 1)?,
-            calibrated: Default::default(),
+                calibrated: Default::default(),
+            },
+            materialize,
+            tags: parse_tag_options(values)?,
         },
-        materialize,
         report: values.path("report"),
-        tags: parse_tag_options(values)?,
     })
 }
 
@@ -218,111 +206,10 @@ fn create(values: &OptionValues) -> Result<Box<dyn ModulePass>> {
     Ok(Box::new(parse_options(values)?))
 }
 
-/// What a run did, for the report and for callers in Rust.
-pub struct Outcome {
-    pub plan: PrunePlan,
-    pub report: Report,
-}
-
 impl ComponentPrune {
     /// Prunes `module` in place and returns the plan and the report.
     pub fn prune(&self, module: Op) -> Result<Outcome> {
-        let start = std::time::Instant::now();
-        crate::ir::dense::require_weight_data(module)?;
-        let map = assign(module, &self.tags);
-        let analysis = Analysis::run(module);
-        let groups = Groups::build(&analysis, &map);
-        let mut options = self.plan.clone();
-        let mut notes = Vec::new();
-        let calibration = match &self.calibration {
-            Some(path) => {
-                let inputs = calibrate::read_inputs(path)?;
-                let sinks = calibrate::find_sinks(&analysis, &groups);
-                let acts = calibrate::record(module, &analysis, &sinks, &inputs)?;
-                options.calibrated = calibrate::importance(&analysis, &groups, &sinks, &acts)?;
-                Some((sinks, acts))
-            }
-            None => None,
-        };
-        tracing::info!(elapsed = ?start.elapsed(), "analysis and grouping");
-        let mut plan = select(&analysis, &groups, &map, &options)?;
-        tracing::info!(elapsed = ?start.elapsed(), "selection");
-        if let Some((sinks, acts)) = &calibration {
-            notes = calibrate::compensate(&analysis, &plan, sinks, acts, self.compensate, self.ridge)?;
-        }
-        plan.notes.extend(notes);
-        let mut report = Report::build(&analysis, &map, &groups, self.plan.grouping);
-        let flops_before = flops(&analysis);
-
-        // Per-component parameters after, from the plan's exact counts.
-        let mut remaining: Vec<Vec<i64>> = analysis.weights.iter().map(|w| analysis.values[w.value].shape.clone()).collect();
-        for (&g, chs) in &plan.removed {
-            for cut in &groups.groups[g].weights {
-                let n: usize = chs.iter().map(|&c| cut.indices[c as usize].len()).sum();
-                remaining[cut.weight][cut.dim] -= n as i64;
-            }
-        }
-        let mut after = vec![0u64; map.names.len()];
-        for (w, shape) in analysis.weights.iter().zip(&remaining) {
-            if let Some(c) = map.component_of(analysis.ops[w.op]) {
-                after[c] += shape.iter().map(|&n| n.max(0) as u64).product::<u64>();
-            }
-        }
-
-        match self.materialize {
-            Materialize::Mask => {
-                rewrite::mask::apply(&analysis, &groups, &plan)?;
-            }
-            Materialize::Remove => {
-                let stats = rewrite::apply(module, &analysis, &plan)?;
-                tracing::info!(elapsed = ?start.elapsed(), "rewrite");
-                // The rewritten module must hold exactly what the plan says.
-                // A weight cut down to one inline element is a splat, which
-                // the analysis does not count as weight data.
-                let check = Analysis::run(module);
-                let params: u64 = check.weights.iter().map(|w| w.elements).sum();
-                if params + stats.splat_weights != plan.params_after {
-                    return Err(Error::ir(
-                        module.location(),
-                        format!(
-                            "internal error: the pruned module holds {params} parameters, the plan {}",
-                            plan.params_after
-                        ),
-                    ));
-                }
-                report.summary.flops_after = flops(&check);
-                tracing::info!(elapsed = ?start.elapsed(), "check");
-            }
-        }
-        report.summary.flops_before = flops_before;
-        report.summary.params_after = plan.params_after;
-        report.summary.notes = plan.notes.clone();
-        report.summary.ratio_target = Some(self.plan.ratio);
-        report.summary.ratio_reached = Some((plan.ratio_reached() * 10000.0).round() / 10000.0);
-        report.summary.budget = Some(self.plan.budget.name());
-        let names: Vec<String> = map.components().map(|(_, n)| n.to_string()).collect();
-        for (c, comp) in report.components.iter_mut().enumerate() {
-            let id = map.id(&names[c]).unwrap_or(c);
-            comp.params_after = after[id];
-        }
-        let before = params_by_component(&analysis, &map);
-        debug_assert_eq!(report.components.iter().map(|c| c.params).sum::<u64>(), before.iter().sum::<u64>());
-        for g in &mut report.groups {
-            let source = g.parent.unwrap_or(g.id);
-            if let Some(r) = plan.removed.get(&source) {
-                g.removed = r.clone();
-            }
-            if g.prunable && g.channels > 0 {
-                let kept = (g.channels - g.removed.len()) as f64 / g.channels as f64;
-                g.kept_fraction = Some((kept * 10000.0).round() / 10000.0);
-            }
-            if g.frozen_reason.is_none() {
-                if let Some(why) = plan.skipped.get(&source) {
-                    g.frozen_reason = Some(why.clone());
-                }
-            }
-        }
-        Ok(Outcome { plan, report })
+        pipeline::prune(module, &self.options)
     }
 }
 
@@ -338,7 +225,7 @@ impl ModulePass for ComponentPrune {
             plan.params_before,
             plan.params_after,
             plan.ratio_reached() * 100.0,
-            self.plan.ratio * 100.0,
+            self.options.plan.ratio * 100.0,
             pruned,
             report.groups.iter().filter(|g| g.kind != "piece").count(),
             report.summary.flops_before,

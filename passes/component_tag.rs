@@ -1,7 +1,7 @@
 //! `component-tag`: write each op's component as `mcprune.component`.
 //!
 //! Contract: decides the component of every op (design section 2; the rules
-//! are in [`crate::component`]) and records it as a discardable string
+//! are in [`crate::tag`]) and records it as a discardable string
 //! attribute, so it can be read, edited, and consumed by the later passes.
 //! Nothing else in the IR changes. Running it twice gives the same IR:
 //! existing tags are the first source (`strategy=auto`), and ops that no
@@ -22,7 +22,7 @@
 //! ```
 
 use super::{ModulePass, OptionSpec, OptionValues, PassSpec};
-use crate::component::{assign, write_tags, Strategy, TagOptions};
+use crate::tag::{assign, write_tags, Strategy, TagOptions};
 use crate::error::{Error, Result};
 use crate::ir::Op;
 

@@ -1,24 +1,40 @@
 //! mcprune: component-aware structured pruning of neural networks in MLIR.
 //!
-//! The library holds everything the `mcprune-opt` binary does: IR access
-//! ([`ir`]), components ([`component`]), the passes ([`passes`], one file
-//! each under `passes/`), and the mlir-opt-style driver ([`driver`]).
+//! The modules follow the data flow of `mcprune-opt --component-prune`:
+//!
+//! 1. [`driver`] parses the input (text or bytecode) and runs the pass
+//!    pipeline, verifying after every pass and printing the result;
+//! 2. [`tag`] assigns every op to a component (encoder, dynamics, ...);
+//! 3. [`analysis`] finds which tensor dims must lose the same channels,
+//!    from one rule table per dialect ([`analysis::rules`]);
+//! 4. [`group`] turns those dims into DepGraph groups, split at component
+//!    boundaries;
+//! 5. [`select`] ranks channels (weight magnitude or calibration
+//!    statistics) and chooses what each group loses: a [`select::PrunePlan`];
+//! 6. [`rewrite`] applies the plan: compensation of consumers, then removal
+//!    by equality saturation, or masking;
+//! 7. [`report`] describes components, groups and what went, in the JSON
+//!    format of the design (versioned).
+//!
+//! [`pipeline`] is that flow as a straight line of named phases, which the
+//! passes ([`passes`], one file each under `passes/`) call. [`ir`] is the
+//! thin, safe layer over MLIR's C API that every phase reads and writes
+//! through; [`error`] and [`output`] are shared by all.
 
-pub mod calibrate;
-pub mod component;
-pub mod deps;
-pub mod driver;
-pub mod error;
-pub mod exec;
-pub mod groups;
-pub mod importance;
-pub mod output;
-pub mod plan;
-pub mod report;
-pub mod rewrite;
 pub mod ir;
+pub mod driver;
+pub mod tag;
+pub mod analysis;
+pub mod group;
+pub mod select;
+pub mod rewrite;
+pub mod report;
+pub mod pipeline;
 
 #[path = "../passes/mod.rs"]
 pub mod passes;
+
+pub mod error;
+pub mod output;
 
 pub use error::{Error, Result};

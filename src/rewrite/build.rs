@@ -15,10 +15,10 @@ use super::lang::{Leaf, Tensor};
 use super::prune::Fold;
 use super::rules::{take, PruneGraph};
 use super::sig::{Link, SigKind};
-use crate::deps::facts::{DimRef, Fact};
-use crate::deps::{Analysis, OpId, ValueId};
+use crate::analysis::facts::{DimRef, Fact};
+use crate::analysis::{Analysis, OpId, ValueId};
 use crate::ir::{Op, Value};
-use crate::plan::PrunePlan;
+use crate::select::PrunePlan;
 use egg::Id;
 use std::collections::HashMap;
 
@@ -65,7 +65,7 @@ pub fn function_ops(a: &Analysis, func: Op) -> Vec<OpId> {
         if let Some(&id) = a.op_index.get(&op) {
             out.push(id);
             // Do not descend into payload regions; the analysis skipped them.
-            return !crate::deps::has_payload_regions(op);
+            return !crate::analysis::has_payload_regions(op);
         }
         true
     });
@@ -94,7 +94,7 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                 }
             }
         }
-        !crate::deps::has_payload_regions(op)
+        !crate::analysis::has_payload_regions(op)
     });
 
     for &oid in &ops {

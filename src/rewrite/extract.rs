@@ -9,7 +9,7 @@ use super::lang::{Leaf, Tensor};
 use super::prune::{Fold, Prune};
 use super::rules::PruneGraph;
 use super::sig::SigKind;
-use crate::deps::Analysis;
+use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use crate::ir::dense;
 use crate::ir::{Attribute, Op, Type, Value};
@@ -176,7 +176,7 @@ impl<'a> Rebuild<'a> {
                 Tensor::Op(ch) => ch[1..].iter().map(|&x| self.eg.find(x)).collect(),
                 Tensor::Res([_, x]) => vec![self.eg.find(*x)],
                 Tensor::Take(_) => {
-                    let name = self.location_op(c).map(|o| crate::groups::describe_op(o)).unwrap_or_default();
+                    let name = self.location_op(c).map(|o| crate::group::describe_op(o)).unwrap_or_default();
                     return Err(self.error_at(c, format!("could not push a channel selection through {name}")));
                 }
                 Tensor::Leaf(_) => vec![],
@@ -235,7 +235,7 @@ impl<'a> Rebuild<'a> {
         if same_operands && same_types {
             return Ok(op.results().collect());
         }
-        let target = if crate::deps::rules::is_structural(op) {
+        let target = if crate::analysis::rules::is_structural(op) {
             op
         } else {
             let clone = op.clone_op();
@@ -357,7 +357,7 @@ fn slice_sizes_follow(op: Op, part: Value) -> Result<()> {
     let bad = || Error::ir(op.location(), format!("{} without static sizes", op.name()));
     let mut sizes = op.attribute("static_sizes").and_then(|a| a.dense_int_array()).ok_or_else(bad)?;
     let shape = part.ty().static_shape().ok_or_else(bad)?;
-    let kept = crate::deps::rules::core::kept_slice_dims(&sizes, shape.len()).ok_or_else(bad)?;
+    let kept = crate::analysis::rules::core::kept_slice_dims(&sizes, shape.len()).ok_or_else(bad)?;
     for (r, &d) in kept.iter().enumerate() {
         sizes[d] = shape[r];
     }

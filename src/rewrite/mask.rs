@@ -2,11 +2,11 @@
 //! removes is set to zero. Running the masked and the pruned model on the
 //! same inputs must give the same outputs, the project's core numeric check.
 
-use crate::deps::Analysis;
+use crate::analysis::Analysis;
 use crate::error::Result;
-use crate::groups::Groups;
+use crate::group::Groups;
 use crate::ir::dense;
-use crate::plan::PrunePlan;
+use crate::select::PrunePlan;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Zeroes the removed channels' weights in place (new constants, same types).

@@ -23,10 +23,10 @@ pub mod rules;
 pub mod sig;
 pub mod sizes;
 
-use crate::deps::Analysis;
+use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use crate::ir::Op;
-use crate::plan::PrunePlan;
+use crate::select::PrunePlan;
 use egg::{EGraph, Runner, SimpleScheduler};
 use prune::Prune;
 use std::collections::HashMap;
@@ -72,7 +72,7 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
                     }
                 }
             }
-            !crate::deps::has_payload_regions(op)
+            !crate::analysis::has_payload_regions(op)
         });
         analysis.arg_plan = arg_plan;
         let mut eg = EGraph::new(analysis);
@@ -110,13 +110,13 @@ pub fn apply(module: Op, a: &Analysis, plan: &PrunePlan) -> Result<RewriteStats>
                 let why = match rb.stuck_at(pruned) {
                     Some((at, dim)) => format!(
                         ": the selection of dim {dim} could not be pushed through {}",
-                        crate::groups::describe_op(at)
+                        crate::group::describe_op(at)
                     ),
                     None => String::new(),
                 };
                 return Err(Error::ir(
                     op.location(),
-                    format!("could not remove the pruned channels from the operands of {}{why}", crate::groups::describe_op(op)),
+                    format!("could not remove the pruned channels from the operands of {}{why}", crate::group::describe_op(op)),
                 ));
             }
         }

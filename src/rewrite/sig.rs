@@ -3,8 +3,8 @@
 //! from the dependency analysis' facts (one source of op knowledge), or by
 //! hand in tests.
 
-use crate::deps::facts::{DimRef, Fact};
-use crate::deps::{rules, Analysis};
+use crate::analysis::facts::{DimRef, Fact};
+use crate::analysis::{rules, Analysis};
 use crate::ir::Op;
 
 /// How a result dim's indices follow operand dims.

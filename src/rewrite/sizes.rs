@@ -1,7 +1,7 @@
 //! Size constants of means over pruned dims.
 //!
 //! A mean is a sum divided by its element count; the analysis records the
-//! constants that hold the count ([`crate::deps::Normalization`]). Pruning
+//! constants that hold the count ([`crate::analysis::Normalization`]). Pruning
 //! `k` of the `n` entries of a summed dim makes the sum run over `n - k`
 //! entries, so those constants must say `n - k` too: LayerNorm over the kept
 //! channels, as Torch-Pruning's `LayerNorm` pruner gives.
@@ -25,15 +25,15 @@
 //! - a tensor operand (TOSA, arith on tensors) is: [`refold`] returns those
 //!   for the e-graph builder, which makes each a `Fold::Count`.
 
-use crate::deps::Analysis;
+use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use crate::ir::{Op, Value};
-use crate::plan::PrunePlan;
+use crate::select::PrunePlan;
 use std::collections::HashMap;
 
 /// The constants' new values: per size constant of a mean whose count the
 /// plan changes, (the constant's holder, operand, new value).
-fn changed(a: &Analysis, plan: &PrunePlan) -> Vec<(crate::deps::facts::SizeConstant, f64)> {
+fn changed(a: &Analysis, plan: &PrunePlan) -> Vec<(crate::analysis::facts::SizeConstant, f64)> {
     let mut out = Vec::new();
     for n in &a.normalizations {
         let (mut count, mut kept) = (1i64, 1i64);

@@ -1,7 +1,7 @@
 //! `component-tag` finds the components each exporter fixture was built from.
 
 use crate::common::{fixture, load, references, DIALECTS};
-use mcprune::component::{assign, Source, Strategy, TagOptions};
+use mcprune::tag::{assign, Source, Strategy, TagOptions};
 
 #[test]
 fn every_fixture_has_exactly_its_reference_components() {

@@ -3,9 +3,9 @@
 //! and unknown ops.
 
 use crate::common::{fixture, load, parse, references, with_blobs, DIALECTS, MODELS};
-use mcprune::component::{assign, ComponentMap, TagOptions};
-use mcprune::deps::Analysis;
-use mcprune::groups::{Group, Grouping, Groups};
+use mcprune::tag::{assign, ComponentMap, TagOptions};
+use mcprune::analysis::Analysis;
+use mcprune::group::{Group, Grouping, Groups};
 use mcprune::report::Report;
 
 struct Grouped {
@@ -323,7 +323,7 @@ fn a_layer_chunked_into_gates_has_the_gates_channels() {
         let cell = rooted_at(&g, "cell");
         assert_eq!(cell.channels, 8, "{dialect}");
         assert!(cell.prunable(), "{dialect}: {:?}", cell.frozen);
-        let gates: Vec<&mcprune::groups::WeightCut> =
+        let gates: Vec<&mcprune::group::WeightCut> =
             cell.weights.iter().filter(|w| w.indices.iter().map(|i| i.len()).sum::<usize>() == 24).collect();
         assert!(!gates.is_empty(), "{dialect}: no cut of the cell's 24 outputs");
         for cut in gates {

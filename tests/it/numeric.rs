@@ -2,7 +2,7 @@
 //! pruned model computes what the masked model computes.
 
 use crate::common::{fixture, load, DIALECTS, LAYERNORM_MODELS, MODELS, SLICED_MODELS};
-use mcprune::exec::{max_abs_diff, read_tensors, run, run_sets, Tensor};
+use mcprune::ir::exec::{max_abs_diff, read_tensors, run, run_sets, Tensor};
 
 pub fn io(model: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{model}.io.json"))).unwrap()).unwrap()

@@ -4,8 +4,8 @@
 
 use crate::common::{fixture, load};
 use crate::numeric::{calibration_file, io, prune};
-use mcprune::deps::Analysis;
-use mcprune::exec::{max_abs_diff, read_tensors, run};
+use mcprune::analysis::Analysis;
+use mcprune::ir::exec::{max_abs_diff, read_tensors, run};
 use mcprune::ir::dense::FloatElements;
 use mcprune::passes::component_prune::Outcome;
 

@@ -5,7 +5,7 @@
 //! in exactly the ways documented there, checked here model by model.
 
 use crate::common::{fixture, load, reference, DIALECTS, MODELS};
-use mcprune::deps::Analysis;
+use mcprune::analysis::Analysis;
 use mcprune::ir::dense::FloatElements;
 use std::collections::BTreeMap;
 

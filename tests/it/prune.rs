@@ -4,9 +4,9 @@
 
 use crate::common::{fixture, parse, with_blobs, DIALECTS};
 use crate::numeric::{prune, prune_module};
-use mcprune::component::{assign, TagOptions};
-use mcprune::deps::Analysis;
-use mcprune::groups::Groups;
+use mcprune::tag::{assign, TagOptions};
+use mcprune::analysis::Analysis;
+use mcprune::group::Groups;
 use mcprune::ir::dense::FloatElements;
 use std::collections::{BTreeMap, BTreeSet};
 

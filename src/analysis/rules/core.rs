@@ -2,7 +2,7 @@
 //! pad, cast), constants, and element-wise arithmetic on tensors.
 
 use super::{all_operands, concat, constant, elementwise, reshape, shape, windows, DialectRules};
-use crate::deps::facts::{DimRef, Fact, FreezeReason, OpFacts, SizeConstant};
+use crate::analysis::facts::{DimRef, Fact, FreezeReason, OpFacts, SizeConstant};
 use crate::ir::Op;
 
 pub static TENSOR_RULES: DialectRules = DialectRules {

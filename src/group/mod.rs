@@ -13,8 +13,8 @@
 //! reported once and split into one piece per component (the paper's finer
 //! groups). Pieces are never pruned on their own.
 
-use crate::component::{ComponentId, ComponentMap};
-use crate::deps::{Analysis, ClassId, OpId, Relation};
+use crate::tag::{ComponentId, ComponentMap};
+use crate::analysis::{Analysis, ClassId, OpId, Relation};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -439,7 +439,7 @@ pub fn class_label(a: &Analysis, c: ClassId) -> String {
     let (v, d) = a.space_owner[s];
     let what = match a.values[v].def {
         Some(op) => describe_op(a.ops[op]),
-        None => crate::deps::describe_value(a.values[v].value),
+        None => crate::analysis::describe_value(a.values[v].value),
     };
     format!("dim {d} of {what}")
 }

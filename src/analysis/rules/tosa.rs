@@ -7,7 +7,7 @@
 //! has no rule and freezes what it touches.
 
 use super::{all_operands, concat, constant, elementwise, reshape, windows, DialectRules};
-use crate::deps::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
+use crate::analysis::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
 use crate::ir::Op;
 
 pub static RULES: DialectRules = DialectRules {

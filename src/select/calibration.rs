@@ -18,14 +18,14 @@
 //! sinks keep weight-magnitude importance and are not compensated (the
 //! report's notes say which).
 
-use crate::deps::facts::{DimRef, Fact};
-use crate::deps::{Analysis, ClassId, OpId, ValueId};
+use crate::analysis::facts::{DimRef, Fact};
+use crate::analysis::{Analysis, ClassId, OpId, ValueId};
 use crate::error::{Error, Result};
-use crate::exec::{self, Tensor};
-use crate::groups::Groups;
+use crate::ir::exec::{self, Tensor};
+use crate::group::Groups;
 use crate::ir::dense;
 use crate::ir::{Op, Value, ValueDef};
-use crate::plan::PrunePlan;
+use crate::select::PrunePlan;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -445,7 +445,7 @@ pub fn compensate(
         let removed: Vec<usize> = plan.class_removed[&class].iter().map(|&i| i as usize).collect();
         let recorded: Vec<&Samples> = group.iter().filter_map(|s| acts.samples.get(&s.act).map(|(_, x)| x)).collect();
         if recorded.len() != group.len() {
-            notes.push(format!("no compensation at {}: its activation is not recorded", crate::groups::describe_op(a.ops[s0.op])));
+            notes.push(format!("no compensation at {}: its activation is not recorded", crate::group::describe_op(a.ops[s0.op])));
             continue;
         }
         let channels = recorded[0].channels;
@@ -499,7 +499,7 @@ pub fn compensate(
                 }
                 None => notes.push(format!(
                     "least squares failed at {}; compensated the mean only",
-                    crate::groups::describe_op(a.ops[s0.op])
+                    crate::group::describe_op(a.ops[s0.op])
                 )),
             }
         }
@@ -523,11 +523,11 @@ pub fn compensate(
         }
         // The constant part goes to the bias, along the weight's output dim.
         let Some(w_out) = s0.w_out else {
-            notes.push(format!("no mean compensation at {}: no output dim", crate::groups::describe_op(a.ops[s0.op])));
+            notes.push(format!("no mean compensation at {}: no output dim", crate::group::describe_op(a.ops[s0.op])));
             continue;
         };
         let Some(bias) = s0.bias else {
-            notes.push(format!("no mean compensation at {}: no bias after it", crate::groups::describe_op(a.ops[s0.op])));
+            notes.push(format!("no mean compensation at {}: no bias after it", crate::group::describe_op(a.ops[s0.op])));
             continue;
         };
         let n_out = shape[w_out];
@@ -563,7 +563,7 @@ pub fn compensate(
             }
             Bias::Splat { .. } => notes.push(format!(
                 "no mean compensation at {}: its bias is a splat over several channels",
-                crate::groups::describe_op(a.ops[s0.op])
+                crate::group::describe_op(a.ops[s0.op])
             )),
         }
     }

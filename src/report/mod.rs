@@ -2,9 +2,10 @@
 //! 6; a public interface): JSON, the human table (the paper's Table 1
 //! columns), and the component graph as Graphviz DOT.
 
-use crate::component::{ComponentGraph, ComponentMap};
-use crate::deps::Analysis;
-use crate::groups::{Grouping, Groups};
+use crate::tag::{ComponentGraph, ComponentMap};
+use crate::analysis::Analysis;
+use crate::group::{Grouping, Groups};
+use crate::select::{PlanOptions, PrunePlan};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -127,6 +128,38 @@ pub fn params_by_component(a: &Analysis, map: &ComponentMap) -> Vec<u64> {
 }
 
 impl Report {
+    /// Records what the plan removed: per-component and total counts, the
+    /// FLOPs `(before, after)`, each group's removed channels and kept
+    /// fraction, and why selection skipped a group.
+    pub fn record_plan(&mut self, plan: &PrunePlan, opts: &PlanOptions, map: &ComponentMap, params_after: &[u64], flops: (u64, u64)) {
+        self.summary.flops_before = flops.0;
+        self.summary.flops_after = flops.1;
+        self.summary.params_after = plan.params_after;
+        self.summary.notes = plan.notes.clone();
+        self.summary.ratio_target = Some(opts.ratio);
+        self.summary.ratio_reached = Some(round4(plan.ratio_reached()));
+        self.summary.budget = Some(opts.budget.name());
+        let names: Vec<String> = map.components().map(|(_, n)| n.to_string()).collect();
+        for (c, comp) in self.components.iter_mut().enumerate() {
+            let id = map.id(&names[c]).unwrap_or(c);
+            comp.params_after = params_after[id];
+        }
+        for g in &mut self.groups {
+            let source = g.parent.unwrap_or(g.id);
+            if let Some(r) = plan.removed.get(&source) {
+                g.removed = r.clone();
+            }
+            if g.prunable && g.channels > 0 {
+                g.kept_fraction = Some(round4((g.channels - g.removed.len()) as f64 / g.channels as f64));
+            }
+            if g.frozen_reason.is_none() {
+                if let Some(why) = plan.skipped.get(&source) {
+                    g.frozen_reason = Some(why.clone());
+                }
+            }
+        }
+    }
+
     /// The report of an unpruned module: nothing removed yet.
     pub fn build(a: &Analysis, map: &ComponentMap, groups: &Groups, grouping: Grouping) -> Report {
         let params = params_by_component(a, map);
@@ -196,7 +229,7 @@ impl Report {
                 dims.sort_unstable();
                 FreezeReport {
                     op: op.map(|o| op_label(a, o)).unwrap_or_else(|| "function boundary".into()),
-                    value: crate::deps::describe_value(a.values[v].value),
+                    value: crate::analysis::describe_value(a.values[v].value),
                     dims,
                     reason,
                 }
@@ -299,4 +332,9 @@ pub fn dot(a: &Analysis, map: &ComponentMap, groups: &Groups) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// Rounds a fraction to four decimals, as the report prints them.
+fn round4(x: f64) -> f64 {
+    (x * 10000.0).round() / 10000.0
 }

@@ -7,7 +7,7 @@
 //! Calls, returns and `scf` loops couple values across regions; the entry
 //! functions' arguments and results are the model's interface and frozen.
 //!
-//! The analysis only reads the IR. Grouping ([`crate::groups`]) and the
+//! The analysis only reads the IR. Grouping ([`crate::group`]) and the
 //! rewrite consume what it records.
 
 pub mod facts;

@@ -8,9 +8,9 @@
 //! scores are divided by their mean, which makes scores of different groups
 //! comparable for global ranking (Torch-Pruning's `normalizer="mean"`).
 
-use crate::deps::Analysis;
+use crate::analysis::Analysis;
 use crate::error::Result;
-use crate::groups::Group;
+use crate::group::Group;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

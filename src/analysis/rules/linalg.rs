@@ -8,7 +8,7 @@
 //! reads `linalg.index` depends on positions and is frozen.
 
 use super::{DialectRules, RuleFn};
-use crate::deps::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
+use crate::analysis::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
 use crate::ir::{self, MapExpr, Op};
 
 pub static RULES: DialectRules = DialectRules {
