@@ -27,12 +27,16 @@
 use super::component_tag::parse_tag_options;
 use super::{ModulePass, OptionSpec, OptionValues, PassSpec};
 use crate::tag::{assign, TagOptions};
-use crate::analysis::Analysis;
+use crate::analysis::Dependencies;
 use crate::error::{Error, Result};
 use crate::group::{Grouping, Groups};
 use crate::ir::Op;
 use crate::output::write_file;
 use crate::report::{dot, table, Report};
+
+/// `report=FILE.json`, shared with `component-prune`: one report format.
+pub const REPORT: OptionSpec =
+    OptionSpec { name: "report", values: "FILE.json", default: "", help: "write the JSON report here" };
 
 pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec {
@@ -41,7 +45,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: "component",
         help: "split groups at component boundaries, or report DepGraph's groups as they are",
     },
-    OptionSpec { name: "report", values: "FILE.json", default: "", help: "write the JSON report here" },
+    REPORT,
     OptionSpec { name: "dot", values: "FILE.dot", default: "", help: "write the component graph (Graphviz) here" },
     super::component_tag::STRATEGY,
     super::component_tag::DEPTH,
@@ -80,7 +84,7 @@ impl ModulePass for ComponentGroups {
     fn run(&self, module: Op) -> Result<()> {
         crate::ir::dense::require_weight_data(module)?;
         let map = assign(module, &self.tags);
-        let analysis = Analysis::run(module);
+        let analysis = Dependencies::run(module);
         let groups = Groups::build(&analysis, &map);
         let report = Report::build(&analysis, &map, &groups, self.grouping);
         if let Some(path) = &self.report {

@@ -115,7 +115,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         help: "make consumers see the removed channels' mean or least-squares reconstruction",
     },
     OptionSpec { name: "ridge", values: "F", default: "0.001", help: "ridge of the least-squares fit, relative to the data" },
-    OptionSpec { name: "report", values: "FILE.json", default: "", help: "write the JSON report here" },
+    super::component_groups::REPORT,
     super::component_tag::STRATEGY,
     super::component_tag::DEPTH,
 ];
@@ -215,7 +215,7 @@ impl ComponentPrune {
 
 impl ModulePass for ComponentPrune {
     fn run(&self, module: Op) -> Result<()> {
-        let Outcome { plan, report } = self.prune(module)?;
+        let Outcome { plan, report } = self.prune(module).map_err(|e| e.in_pass(SPEC.name))?;
         if let Some(path) = &self.report {
             write_file(path, &report.to_json())?;
         }

@@ -25,6 +25,11 @@ pub enum Error {
     #[error("{path}: {message}")]
     Io { path: String, message: String },
 
+    /// An option names a component the model does not have (`protect=`,
+    /// `component-weights=`); `known` lists the model's, sorted.
+    #[error("unknown component '{name}' (components: {})", known.join(", "))]
+    UnknownComponent { name: String, known: Vec<String> },
+
     /// Weight constants whose data is not in the module (a model printed
     /// with `--mlir-elide-resource-strings-if-larger`, or a resource
     /// section cut short): pruning them would rank and count nothing.
@@ -44,6 +49,15 @@ impl Error {
 
     pub fn io(path: &str, err: impl std::fmt::Display) -> Error {
         Error::Io { path: path.to_string(), message: err.to_string() }
+    }
+
+    /// The error as a pass reports it: option errors found while running
+    /// (a component name only the model can check) name the pass.
+    pub fn in_pass(self, pass: &str) -> Error {
+        match self {
+            e @ Error::UnknownComponent { .. } => Error::option(pass, e.to_string()),
+            e => e,
+        }
     }
 
     /// The IR location the error is about, if any.

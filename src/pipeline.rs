@@ -10,7 +10,7 @@
 //! and the statistics, and the rewrite consumes the plan. The passes under
 //! `passes/` parse options into [`PruneOptions`] and call [`prune`].
 
-use crate::analysis::Analysis;
+use crate::analysis::Dependencies;
 use crate::error::{Error, Result};
 use crate::group::Groups;
 use crate::ir::{dense, Op};
@@ -54,7 +54,7 @@ pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
     let timer = PhaseTimer::start();
     dense::require_weight_data(module)?;
     let components = assign(module, &opts.tags);
-    let deps = Analysis::run(module);
+    let deps = Dependencies::run(module);
     let groups = Groups::build(&deps, &components);
     timer.done("analysis and grouping");
     let statistics = calibrate(module, &deps, &groups, opts)?;
@@ -81,7 +81,7 @@ struct Statistics {
 }
 
 /// Runs the model on the calibration inputs, if any were given.
-fn calibrate(module: Op, deps: &Analysis, groups: &Groups, opts: &PruneOptions) -> Result<Option<Statistics>> {
+fn calibrate(module: Op, deps: &Dependencies, groups: &Groups, opts: &PruneOptions) -> Result<Option<Statistics>> {
     let Some(path) = &opts.calibration else { return Ok(None) };
     let inputs = calibration::read_inputs(path)?;
     let sinks = calibration::find_sinks(deps, groups);
@@ -100,11 +100,11 @@ fn with_statistics(plan: &PlanOptions, statistics: Option<&Statistics>) -> PlanO
 }
 
 /// Parameters each component keeps under the plan, from exact counts.
-fn params_after_by_component(deps: &Analysis, components: &ComponentMap, groups: &Groups, plan: &PrunePlan) -> Vec<u64> {
+fn params_after_by_component(deps: &Dependencies, components: &ComponentMap, groups: &Groups, plan: &PrunePlan) -> Vec<u64> {
     let counts = WeightCounts::new(deps).after(groups, &plan.removed);
     let mut after = vec![0u64; components.names.len()];
-    for (w, weight) in deps.weights.iter().enumerate() {
-        if let Some(c) = components.component_of(deps.ops[weight.op]) {
+    for (w, weight) in deps.weights().iter_enumerated() {
+        if let Some(c) = components.component_of(deps.op(weight.op)) {
             after[c] += counts.size(w);
         }
     }
@@ -112,7 +112,7 @@ fn params_after_by_component(deps: &Analysis, components: &ComponentMap, groups:
 }
 
 /// Applies the plan; returns the FLOPs of the result.
-fn materialize(module: Op, deps: &Analysis, groups: &Groups, plan: &PrunePlan, how: Materialize) -> Result<u64> {
+fn materialize(module: Op, deps: &Dependencies, groups: &Groups, plan: &PrunePlan, how: Materialize) -> Result<u64> {
     match how {
         Materialize::Mask => {
             rewrite::mask::apply(deps, groups, plan)?;
@@ -129,8 +129,8 @@ fn materialize(module: Op, deps: &Analysis, groups: &Groups, plan: &PrunePlan, h
 /// A weight cut down to one inline element is a splat, which the analysis
 /// does not count as weight data. Returns the module's FLOPs.
 fn check_parameters(module: Op, plan: &PrunePlan, splat_weights: u64) -> Result<u64> {
-    let check = Analysis::run(module);
-    let params: u64 = check.weights.iter().map(|w| w.elements).sum();
+    let check = Dependencies::run(module);
+    let params: u64 = check.weights().iter().map(|w| w.elements).sum();
     if params + splat_weights != plan.params_after {
         return Err(Error::ir(
             module.location(),

@@ -162,6 +162,28 @@ pub struct Indexing<'a> {
 }
 
 impl Indexing<'_> {
+    /// The extent of every loop: the largest static size of a dim it
+    /// indexes.
+    fn loop_extents(&self) -> Vec<i64> {
+        let op = self.op;
+        let mut extents = vec![0i64; self.num_loops];
+        let accesses = self
+            .operands
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.as_ref().map(|a| (op.operand(i), a)))
+            .chain(self.results.iter().enumerate().map(|(i, a)| (op.result(i), a)));
+        for (v, acc) in accesses {
+            let Some(shape) = v.ty().shape() else { continue };
+            for (d, a) in acc.iter().enumerate() {
+                if let (Access::Loop(l), Some(Some(n))) = (a, shape.get(d)) {
+                    extents[*l] = extents[*l].max(*n);
+                }
+            }
+        }
+        extents
+    }
+
     /// States the facts of the loop nest.
     pub fn facts(&self, out: &mut OpFacts) {
         let op = self.op;
@@ -196,22 +218,7 @@ impl Indexing<'_> {
             }
         }
         let num_inputs = self.operands.len() - self.inits;
-        let mut extents = vec![0i64; self.num_loops];
-        let accesses = self
-            .operands
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| a.as_ref().map(|a| (op.operand(i), a)))
-            .chain(self.results.iter().enumerate().map(|(i, a)| (op.result(i), a)));
-        for (v, acc) in accesses {
-            let Some(shape) = v.ty().shape() else { continue };
-            for (d, a) in acc.iter().enumerate() {
-                if let (Access::Loop(l), Some(Some(n))) = (a, shape.get(d)) {
-                    extents[*l] = extents[*l].max(*n);
-                }
-            }
-        }
-        out.loops = extents;
+        out.loops = self.loop_extents();
         let mut summed = Vec::new();
         for l in 0..self.num_loops {
             let dims = &by_loop[l];

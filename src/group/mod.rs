@@ -13,8 +13,9 @@
 //! reported once and split into one piece per component (the paper's finer
 //! groups). Pieces are never pruned on their own.
 
+use crate::analysis::{ClassId, Dependencies, OpId, Relation, SpaceId, WeightId};
+use crate::ir::describe;
 use crate::tag::{ComponentId, ComponentMap};
-use crate::analysis::{Analysis, ClassId, OpId, Relation};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,8 +54,7 @@ pub struct Member {
 /// A weight constant's dim that the group cuts.
 #[derive(Clone, Debug)]
 pub struct WeightCut {
-    /// Index into [`Analysis::weights`].
-    pub weight: usize,
+    pub weight: WeightId,
     pub dim: usize,
     /// For each channel, the indices of `dim` it removes.
     pub indices: Vec<Vec<u32>>,
@@ -96,7 +96,7 @@ pub struct Piece {
     pub group: usize,
     pub component: ComponentId,
     pub ops: Vec<OpId>,
-    pub weights: Vec<usize>,
+    pub weights: Vec<WeightId>,
 }
 
 /// All groups of a module.
@@ -104,14 +104,6 @@ pub struct Piece {
 pub struct Groups {
     pub groups: Vec<Group>,
     pub pieces: Vec<Piece>,
-}
-
-/// A description of an op for messages and reports: `name "loc-name"`.
-pub fn describe_op(op: crate::ir::Op) -> String {
-    match op.location().first_name() {
-        Some(n) => format!("{} \"{}\"", op.name(), n),
-        None => op.name().to_string(),
-    }
 }
 
 /// A part of `n` indices sits at `off` in a whole (a concat operand, a
@@ -143,27 +135,24 @@ fn place(
 /// or an error when the map cannot be expressed (a merge reached from its
 /// whole: channels that a reshape splits).
 fn spread(
-    a: &Analysis,
+    a: &Dependencies,
     rel: &Relation,
     from: ClassId,
     sets: &[BTreeSet<u32>],
     reached: &BTreeMap<ClassId, Vec<BTreeSet<u32>>>,
 ) -> Result<Vec<(ClassId, Vec<BTreeSet<u32>>)>, String> {
-    let size = |s: usize| {
-        let (v, d) = a.space_owner[s];
-        a.values[v].shape[d].max(0) as u32
-    };
+    let size = |s: SpaceId| a.space_size(s).max(0) as u32;
     let mut out = Vec::new();
     match rel {
         Relation::Concat { whole, parts } => {
             for (p, off) in parts {
-                place(&mut out, from, a.class_of[*whole], a.class_of[*p], *off as u32, size(*p), sets);
+                place(&mut out, from, a.class_of(*whole), a.class_of(*p), *off as u32, size(*p), sets);
             }
         }
         Relation::Merge { whole, parts } => {
-            let wc = a.class_of[*whole];
+            let wc = a.class_of(*whole);
             for (k, (p, stride)) in parts.iter().enumerate() {
-                if a.class_of[*p] != from {
+                if a.class_of(*p) != from {
                     continue;
                 }
                 // Every combination of the other parts' indices.
@@ -184,9 +173,9 @@ fn spread(
             }
             // Reached from the whole: fine when the whole got its indices
             // through this merge's parts, inexpressible otherwise.
-            if wc == from && !parts.iter().any(|(p, _)| reached.contains_key(&a.class_of[*p])) {
-                let op = a.space_owner[*whole].0;
-                let name = a.values[op].def.map(|o| describe_op(a.ops[o])).unwrap_or_else(|| "a reshape".into());
+            if wc == from && !parts.iter().any(|(p, _)| reached.contains_key(&a.class_of(*p))) {
+                let op = a.space_owner(*whole).0;
+                let name = a.value(op).def.map(|o| describe::op(a.op(o))).unwrap_or_else(|| "a reshape".into());
                 return Err(format!("its channels are split by reshape {name}"));
             }
         }
@@ -194,19 +183,19 @@ fn spread(
             // The rewrite selects from a slice's operand (the whole); it
             // cannot move a pad's or insert_slice's window (the whole is
             // their result), so channels that pass through one stay.
-            let (whole_value, part_value) = (a.space_owner[*whole].0, a.space_owner[*part].0);
-            if let Some(op) = a.values[whole_value].def {
-                if a.ops[op].operands().any(|v| v == a.values[part_value].value) {
-                    return Err(format!("its channels are padded or inserted by {}", describe_op(a.ops[op])));
+            let (whole_value, part_value) = (a.space_owner(*whole).0, a.space_owner(*part).0);
+            if let Some(op) = a.value(whole_value).def {
+                if a.op(op).operands().any(|v| v == a.value(part_value).value) {
+                    return Err(format!("its channels are padded or inserted by {}", describe::op(a.op(op))));
                 }
             }
             // Nor a slice that also cuts other dims (or drops some).
-            let (d, (ws, ps)) = (a.space_owner[*whole].1, (&a.values[whole_value].shape, &a.values[part_value].shape));
+            let (d, (ws, ps)) = (a.space_owner(*whole).1, (&a.value(whole_value).shape, &a.value(part_value).shape));
             if ws.len() != ps.len() || (0..ws.len()).any(|e| e != d && ws[e] != ps[e]) {
-                let by = a.values[part_value].def.map(|o| describe_op(a.ops[o])).unwrap_or_else(|| "a slice".into());
+                let by = a.value(part_value).def.map(|o| describe::op(a.op(o))).unwrap_or_else(|| "a slice".into());
                 return Err(format!("its channels pass through {by}, which cuts other dims too"));
             }
-            place(&mut out, from, a.class_of[*whole], a.class_of[*part], *offset as u32, size(*part), sets);
+            place(&mut out, from, a.class_of(*whole), a.class_of(*part), *offset as u32, size(*part), sets);
         }
     }
     Ok(out)
@@ -218,21 +207,18 @@ fn spread(
 /// layer chunked into gates). Channel `k` of the group is then `k` of `P`,
 /// and removes `k`, `|P| + k`, ... of `root`; rooted at `root` itself, the
 /// chunks' channels would collide in `P`.
-fn tiling_class(a: &Analysis, root: ClassId) -> Option<ClassId> {
-    let size = |s: usize| {
-        let (v, d) = a.space_owner[s];
-        a.values[v].shape[d]
-    };
+fn tiling_class(a: &Dependencies, root: ClassId) -> Option<ClassId> {
+    let size = |s: SpaceId| a.space_size(s);
     let mut tiles: BTreeSet<(i64, ClassId, i64)> = BTreeSet::new();
-    for rel in &a.relations {
+    for rel in a.relations() {
         match rel {
-            Relation::Window { whole, part, offset } if a.class_of[*whole] == root => {
-                tiles.insert((*offset, a.class_of[*part], size(*part)));
+            Relation::Window { whole, part, offset } if a.class_of(*whole) == root => {
+                tiles.insert((*offset, a.class_of(*part), size(*part)));
             }
-            Relation::Concat { whole, parts } if a.class_of[*whole] == root => {
-                tiles.extend(parts.iter().map(|(p, off)| (*off, a.class_of[*p], size(*p))));
+            Relation::Concat { whole, parts } if a.class_of(*whole) == root => {
+                tiles.extend(parts.iter().map(|(p, off)| (*off, a.class_of(*p), size(*p))));
             }
-            Relation::Merge { whole, .. } if a.class_of[*whole] == root => return None,
+            Relation::Merge { whole, .. } if a.class_of(*whole) == root => return None,
             _ => {}
         }
     }
@@ -241,161 +227,22 @@ fn tiling_class(a: &Analysis, root: ClassId) -> Option<ClassId> {
         && part != root
         && n > 0
         && tiles.iter().enumerate().all(|(i, &(off, c, m))| c == part && m == n && off == i as i64 * n)
-        && tiles.len() as i64 * n == a.class_size[root];
+        && tiles.len() as i64 * n == a.class_size(root);
     tiled.then_some(part)
 }
 
 impl Groups {
-    /// Builds every group of the analysis.
-    pub fn build(a: &Analysis, components: &ComponentMap) -> Groups {
-        // Layer ops by the classes they touch.
-        let mut layers_of_class: BTreeMap<ClassId, BTreeSet<OpId>> = BTreeMap::new();
-        for &op in &a.layer_ops {
-            for v in a.ops[op].operands().chain(a.ops[op].results()) {
-                if let Some(&vid) = a.value_index.get(&v) {
-                    let info = &a.values[vid];
-                    for d in 0..info.shape.len() {
-                        layers_of_class.entry(a.class_of[info.first_space + d]).or_default().insert(op);
-                    }
-                }
-            }
-        }
-        // Weight constants by value.
-        let weight_of_value: BTreeMap<usize, usize> = a.weights.iter().enumerate().map(|(i, w)| (w.value, i)).collect();
-
+    /// Builds every group of the analysis: one per class that a weight
+    /// produces, then freezes groups that claim the same channels, then
+    /// splits interface groups into pieces.
+    pub fn build(a: &Dependencies, components: &ComponentMap) -> Groups {
+        let layers = layers_by_class(a);
         let mut groups = Vec::new();
-        for root in 0..a.num_classes() {
-            if a.roots[root].is_empty() {
-                continue;
-            }
-            // A layer whose output is cut into equal chunks of one class
-            // (gates that meet element-wise) has that class's channels.
-            let channel_class = tiling_class(a, root).unwrap_or(root);
-            let channels = a.class_size[channel_class].max(0) as usize;
-            let mut frozen: Option<String> = None;
-            let mut reached: BTreeMap<ClassId, Vec<BTreeSet<u32>>> = BTreeMap::new();
-            reached.insert(channel_class, (0..channels as u32).map(|i| BTreeSet::from([i])).collect());
-            let mut queue = VecDeque::from([channel_class]);
-            while let Some(c) = queue.pop_front() {
-                let sets = reached[&c].clone();
-                let node = a.class_node[c];
-                let rels: BTreeSet<usize> = a
-                    .class_graph
-                    .edges_directed(node, petgraph::Direction::Outgoing)
-                    .chain(a.class_graph.edges_directed(node, petgraph::Direction::Incoming))
-                    .map(|e| *e.weight())
-                    .collect();
-                for r in rels {
-                    match spread(a, &a.relations[r], c, &sets, &reached) {
-                        Ok(targets) => {
-                            for (tc, tsets) in targets {
-                                let entry = reached.entry(tc).or_insert_with(|| vec![BTreeSet::new(); channels]);
-                                let mut changed = false;
-                                for (dst, src) in entry.iter_mut().zip(tsets) {
-                                    let before = dst.len();
-                                    dst.extend(src);
-                                    changed |= dst.len() != before;
-                                }
-                                if changed {
-                                    queue.push_back(tc);
-                                }
-                            }
-                        }
-                        Err(why) => {
-                            frozen.get_or_insert(why);
-                        }
-                    }
-                }
-            }
-            // Channels must land on disjoint indices in every class.
-            for (c, sets) in &reached {
-                let total: usize = sets.iter().map(|s| s.len()).sum();
-                let distinct: BTreeSet<u32> = sets.iter().flatten().copied().collect();
-                if total != distinct.len() && frozen.is_none() {
-                    frozen = Some(format!("channels overlap in {}", class_label(a, *c)));
-                }
-            }
-            for c in reached.keys() {
-                if let (None, Some(f)) = (&frozen, &a.frozen[*c]) {
-                    let by = f.op.map(|o| format!(" at {}", describe_op(a.ops[o]))).unwrap_or_default();
-                    frozen = Some(format!("{}{by}", f.reason));
-                }
-            }
-            let members: Vec<Member> = reached
-                .iter()
-                .map(|(c, sets)| Member { class: *c, indices: sets.iter().map(|s| s.iter().copied().collect()).collect() })
-                .collect();
-            let mut weights = Vec::new();
-            let mut ops = BTreeSet::new();
-            for m in &members {
-                for &s in &a.class_spaces[m.class] {
-                    let (v, d) = a.space_owner[s];
-                    if let Some(&w) = weight_of_value.get(&v) {
-                        let shape = &a.values[v].shape;
-                        let other_elements =
-                            shape.iter().enumerate().filter(|&(e, _)| e != d).map(|(_, &n)| n.max(0) as u64).product();
-                        weights.push(WeightCut { weight: w, dim: d, indices: m.indices.clone(), other_elements });
-                    }
-                }
-                if let Some(ls) = layers_of_class.get(&m.class) {
-                    ops.extend(ls.iter().copied());
-                }
-            }
-            weights.sort_by_key(|w| (a.weights[w.weight].op, w.dim));
-            let ops: Vec<OpId> = ops.into_iter().collect();
-            let comps: BTreeSet<ComponentId> = ops.iter().filter_map(|&o| components.component_of(a.ops[o])).collect();
-            groups.push(Group {
-                id: groups.len(),
-                root,
-                channels,
-                members,
-                weights,
-                ops,
-                components: comps.into_iter().collect(),
-                frozen,
-            });
+        for root in a.class_ids().filter(|&c| !a.roots(c).is_empty()) {
+            groups.push(group_at(a, components, &layers, root, groups.len()));
         }
-
-        // Two groups may not claim the same index of a class.
-        let mut claims: BTreeMap<ClassId, Vec<(usize, BTreeSet<u32>)>> = BTreeMap::new();
-        for g in &groups {
-            for m in &g.members {
-                claims.entry(m.class).or_default().push((g.id, m.indices.iter().flatten().copied().collect()));
-            }
-        }
-        let mut overlaps: BTreeMap<usize, (usize, ClassId)> = BTreeMap::new();
-        for (c, list) in &claims {
-            for i in 0..list.len() {
-                for j in i + 1..list.len() {
-                    if !list[i].1.is_disjoint(&list[j].1) {
-                        overlaps.entry(list[i].0).or_insert((list[j].0, *c));
-                        overlaps.entry(list[j].0).or_insert((list[i].0, *c));
-                    }
-                }
-            }
-        }
-        for (g, (other, c)) in overlaps {
-            if groups[g].frozen.is_none() {
-                groups[g].frozen = Some(format!("shares channels with group {other} in {}", class_label(a, c)));
-            }
-        }
-
-        let mut pieces = Vec::new();
-        for g in &groups {
-            if !g.is_interface() {
-                continue;
-            }
-            for &c in &g.components {
-                let ops: Vec<OpId> = g.ops.iter().copied().filter(|&o| components.component_of(a.ops[o]) == Some(c)).collect();
-                let weights: Vec<usize> = g
-                    .weights
-                    .iter()
-                    .map(|w| w.weight)
-                    .filter(|&w| components.component_of(a.ops[a.weights[w].op]) == Some(c))
-                    .collect();
-                pieces.push(Piece { group: g.id, component: c, ops, weights });
-            }
-        }
+        freeze_overlapping(a, &mut groups);
+        let pieces = groups.iter().filter(|g| g.is_interface()).flat_map(|g| pieces_of(a, components, g)).collect();
         Groups { groups, pieces }
     }
 
@@ -433,13 +280,168 @@ impl Groups {
     }
 }
 
+/// Layer ops by the classes they touch.
+fn layers_by_class(a: &Dependencies) -> BTreeMap<ClassId, BTreeSet<OpId>> {
+    let mut layers: BTreeMap<ClassId, BTreeSet<OpId>> = BTreeMap::new();
+    for op in a.ops().ids().filter(|&op| a.is_layer_op(op)) {
+        for v in a.op(op).operands().chain(a.op(op).results()) {
+            if let Some(vid) = a.value_id(v) {
+                for d in 0..a.value(vid).shape.len() {
+                    layers.entry(a.class_of_dim(vid, d)).or_default().insert(op);
+                }
+            }
+        }
+    }
+    layers
+}
+
+/// The group rooted at class `root`, numbered `id`.
+fn group_at(
+    a: &Dependencies,
+    components: &ComponentMap,
+    layers: &BTreeMap<ClassId, BTreeSet<OpId>>,
+    root: ClassId,
+    id: usize,
+) -> Group {
+    // A layer whose output is cut into equal chunks of one class (gates
+    // that meet element-wise) has that class's channels.
+    let channel_class = tiling_class(a, root).unwrap_or(root);
+    let channels = a.class_size(channel_class).max(0) as usize;
+    let (reached, mut frozen) = reach(a, channel_class, channels);
+    frozen = frozen.or_else(|| overlap_in_members(a, &reached)).or_else(|| frozen_member(a, &reached));
+    let members: Vec<Member> = reached
+        .iter()
+        .map(|(c, sets)| Member { class: *c, indices: sets.iter().map(|s| s.iter().copied().collect()).collect() })
+        .collect();
+    let weights = weight_cuts(a, &members);
+    let ops: Vec<OpId> =
+        members.iter().filter_map(|m| layers.get(&m.class)).flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let comps: BTreeSet<ComponentId> = ops.iter().filter_map(|&o| components.component_of(a.op(o))).collect();
+    Group { id, root, channels, members, weights, ops, components: comps.into_iter().collect(), frozen }
+}
+
+/// Where each channel of `start` lands in every class reachable through
+/// index maps, and the first reason found that a map cannot carry them.
+fn reach(a: &Dependencies, start: ClassId, channels: usize) -> (BTreeMap<ClassId, Vec<BTreeSet<u32>>>, Option<String>) {
+    let mut frozen: Option<String> = None;
+    let mut reached: BTreeMap<ClassId, Vec<BTreeSet<u32>>> = BTreeMap::new();
+    reached.insert(start, (0..channels as u32).map(|i| BTreeSet::from([i])).collect());
+    let mut queue = VecDeque::from([start]);
+    while let Some(c) = queue.pop_front() {
+        let sets = reached[&c].clone();
+        let node = a.class_node(c);
+        let graph = a.class_graph();
+        let rels: BTreeSet<usize> = graph
+            .edges_directed(node, petgraph::Direction::Outgoing)
+            .chain(graph.edges_directed(node, petgraph::Direction::Incoming))
+            .map(|e| *e.weight())
+            .collect();
+        for r in rels {
+            match spread(a, &a.relations()[r], c, &sets, &reached) {
+                Ok(targets) => {
+                    for (tc, tsets) in targets {
+                        let entry = reached.entry(tc).or_insert_with(|| vec![BTreeSet::new(); channels]);
+                        let mut changed = false;
+                        for (dst, src) in entry.iter_mut().zip(tsets) {
+                            let before = dst.len();
+                            dst.extend(src);
+                            changed |= dst.len() != before;
+                        }
+                        if changed {
+                            queue.push_back(tc);
+                        }
+                    }
+                }
+                Err(why) => {
+                    frozen.get_or_insert(why);
+                }
+            }
+        }
+    }
+    (reached, frozen)
+}
+
+/// Channels must land on disjoint indices in every class.
+fn overlap_in_members(a: &Dependencies, reached: &BTreeMap<ClassId, Vec<BTreeSet<u32>>>) -> Option<String> {
+    reached.iter().find_map(|(c, sets)| {
+        let total: usize = sets.iter().map(|s| s.len()).sum();
+        let distinct: BTreeSet<u32> = sets.iter().flatten().copied().collect();
+        (total != distinct.len()).then(|| format!("channels overlap in {}", class_label(a, *c)))
+    })
+}
+
+/// The freeze of the first frozen class the group reaches, naming its op.
+fn frozen_member(a: &Dependencies, reached: &BTreeMap<ClassId, Vec<BTreeSet<u32>>>) -> Option<String> {
+    reached.keys().find_map(|&c| {
+        let f = a.frozen(c)?;
+        let by = f.op.map(|o| format!(" at {}", describe::op(a.op(o)))).unwrap_or_default();
+        Some(format!("{}{by}", f.reason))
+    })
+}
+
+/// The weight dims the members cut, ordered by weight op and dim.
+fn weight_cuts(a: &Dependencies, members: &[Member]) -> Vec<WeightCut> {
+    let mut cuts = Vec::new();
+    for m in members {
+        for &s in a.class_spaces(m.class) {
+            let (v, d) = a.space_owner(s);
+            let Some(w) = a.value(v).def.and_then(|op| a.weight_of_op(op)).filter(|&w| a.weight(w).value == v) else { continue };
+            let shape = &a.value(v).shape;
+            let other_elements = shape.iter().enumerate().filter(|&(e, _)| e != d).map(|(_, &n)| n.max(0) as u64).product();
+            cuts.push(WeightCut { weight: w, dim: d, indices: m.indices.clone(), other_elements });
+        }
+    }
+    cuts.sort_by_key(|w| (a.weight(w.weight).op, w.dim));
+    cuts
+}
+
+/// Two groups may not claim the same index of a class: both are frozen.
+fn freeze_overlapping(a: &Dependencies, groups: &mut [Group]) {
+    let mut claims: BTreeMap<ClassId, Vec<(usize, BTreeSet<u32>)>> = BTreeMap::new();
+    for g in groups.iter() {
+        for m in &g.members {
+            claims.entry(m.class).or_default().push((g.id, m.indices.iter().flatten().copied().collect()));
+        }
+    }
+    let mut overlaps: BTreeMap<usize, (usize, ClassId)> = BTreeMap::new();
+    for (c, list) in &claims {
+        for i in 0..list.len() {
+            for j in i + 1..list.len() {
+                if !list[i].1.is_disjoint(&list[j].1) {
+                    overlaps.entry(list[i].0).or_insert((list[j].0, *c));
+                    overlaps.entry(list[j].0).or_insert((list[i].0, *c));
+                }
+            }
+        }
+    }
+    for (g, (other, c)) in overlaps {
+        if groups[g].frozen.is_none() {
+            groups[g].frozen = Some(format!("shares channels with group {other} in {}", class_label(a, c)));
+        }
+    }
+}
+
+/// An interface group's layers and weights, one piece per component.
+fn pieces_of(a: &Dependencies, components: &ComponentMap, g: &Group) -> Vec<Piece> {
+    let in_component = |op: OpId, c: ComponentId| components.component_of(a.op(op)) == Some(c);
+    g.components
+        .iter()
+        .map(|&c| Piece {
+            group: g.id,
+            component: c,
+            ops: g.ops.iter().copied().filter(|&o| in_component(o, c)).collect(),
+            weights: g.weights.iter().map(|w| w.weight).filter(|&w| in_component(a.weight(w).op, c)).collect(),
+        })
+        .collect()
+}
+
 /// A readable name for a class: its first value and dim.
-pub fn class_label(a: &Analysis, c: ClassId) -> String {
-    let s = a.class_spaces[c][0];
-    let (v, d) = a.space_owner[s];
-    let what = match a.values[v].def {
-        Some(op) => describe_op(a.ops[op]),
-        None => crate::analysis::describe_value(a.values[v].value),
+pub fn class_label(a: &Dependencies, c: ClassId) -> String {
+    let s = a.class_spaces(c)[0];
+    let (v, d) = a.space_owner(s);
+    let what = match a.value(v).def {
+        Some(op) => describe::op(a.op(op)),
+        None => describe::value(a.value(v).value),
     };
     format!("dim {d} of {what}")
 }

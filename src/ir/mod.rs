@@ -13,6 +13,7 @@
 //! context; they are handed out as `&'static str` for that reason.
 
 pub mod dense;
+pub mod describe;
 pub mod exec;
 pub mod location;
 

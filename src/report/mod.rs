@@ -3,8 +3,9 @@
 //! columns), and the component graph as Graphviz DOT.
 
 use crate::tag::{ComponentGraph, ComponentMap};
-use crate::analysis::Analysis;
-use crate::group::{Grouping, Groups};
+use crate::analysis::{Dependencies, OpId, ValueId, WeightId};
+use crate::ir::describe;
+use crate::group::{Group, Grouping, Groups, Piece};
 use crate::select::{PlanOptions, PrunePlan};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -98,29 +99,97 @@ pub struct Report {
 }
 
 /// `name#index "location"`: unique and readable.
-pub fn op_label(a: &Analysis, op: usize) -> String {
-    let o = a.ops[op];
-    match o.location().first_name() {
-        Some(n) => format!("{}#{op} \"{n}\"", o.name()),
-        None => format!("{}#{op}", o.name()),
-    }
+fn op_label(a: &Dependencies, op: OpId) -> String {
+    describe::numbered_op(a.op(op), op.index())
 }
 
-fn resource_name(a: &Analysis, weight: usize) -> Option<String> {
-    let (_, attr) = crate::ir::dense::constant_value(a.ops[a.weights[weight].op])?;
+fn resource_name(a: &Dependencies, weight: WeightId) -> Option<String> {
+    let (_, attr) = crate::ir::dense::constant_value(a.op(a.weight(weight).op))?;
     crate::ir::dense::resource_name(attr)
 }
 
+fn component_names(map: &ComponentMap, cs: &[usize]) -> Vec<String> {
+    cs.iter().map(|&c| map.name(c).to_string()).collect()
+}
+
+fn weight_report(a: &Dependencies, w: WeightId, dim: usize) -> WeightReport {
+    WeightReport {
+        op: op_label(a, a.weight(w).op),
+        resource: resource_name(a, w),
+        shape: a.value(a.weight(w).value).shape.clone(),
+        dim,
+    }
+}
+
+fn group_report(a: &Dependencies, map: &ComponentMap, g: &Group) -> GroupReport {
+    GroupReport {
+        id: g.id,
+        kind: if g.is_interface() { "interface" } else { "intra" },
+        parent: None,
+        components: component_names(map, &g.components),
+        channels: g.channels,
+        ops: g.ops.iter().map(|&o| op_label(a, o)).collect(),
+        weights: g.weights.iter().map(|w| weight_report(a, w.weight, w.dim)).collect(),
+        prunable: g.prunable(),
+        frozen_reason: g.frozen.clone(),
+        removed: Vec::new(),
+        kept_fraction: None,
+    }
+}
+
+/// A piece of an interface group, numbered `id` after all groups.
+fn piece_report(a: &Dependencies, map: &ComponentMap, groups: &Groups, p: &Piece, id: usize) -> GroupReport {
+    let g = &groups.groups[p.group];
+    let dims: BTreeMap<WeightId, usize> = g.weights.iter().map(|w| (w.weight, w.dim)).collect();
+    GroupReport {
+        id,
+        kind: "piece",
+        parent: Some(p.group),
+        components: component_names(map, &[p.component]),
+        channels: g.channels,
+        ops: p.ops.iter().map(|&o| op_label(a, o)).collect(),
+        weights: p.weights.iter().map(|&w| weight_report(a, w, dims[&w])).collect(),
+        prunable: g.prunable(),
+        frozen_reason: g.frozen.clone(),
+        removed: Vec::new(),
+        kept_fraction: None,
+    }
+}
+
+/// Freezes by op and value, with the dims each froze.
+fn freeze_reports(a: &Dependencies) -> Vec<FreezeReport> {
+    let mut frozen: BTreeMap<(Option<OpId>, ValueId), (Vec<usize>, String)> = BTreeMap::new();
+    for f in a.freezes() {
+        let (v, d) = a.space_owner(f.space);
+        let e = frozen.entry((f.op, v)).or_insert_with(|| (Vec::new(), f.reason.to_string()));
+        if !e.0.contains(&d) {
+            e.0.push(d);
+        }
+    }
+    frozen
+        .into_iter()
+        .map(|((op, v), (mut dims, reason))| {
+            dims.sort_unstable();
+            FreezeReport {
+                op: op.map(|o| op_label(a, o)).unwrap_or_else(|| "function boundary".into()),
+                value: describe::value(a.value(v).value),
+                dims,
+                reason,
+            }
+        })
+        .collect()
+}
+
 /// Total multiply-accumulate FLOPs of contractions and convolutions.
-pub fn flops(a: &Analysis) -> u64 {
-    a.op_facts.iter().map(|f| f.flops()).sum()
+pub fn flops(a: &Dependencies) -> u64 {
+    a.all_facts().iter().map(|f| f.flops()).sum()
 }
 
 /// Parameters per component: elements of the weight constants it holds.
-pub fn params_by_component(a: &Analysis, map: &ComponentMap) -> Vec<u64> {
+pub fn params_by_component(a: &Dependencies, map: &ComponentMap) -> Vec<u64> {
     let mut params = vec![0u64; map.names.len()];
-    for w in &a.weights {
-        if let Some(c) = map.component_of(a.ops[w.op]) {
+    for w in a.weights() {
+        if let Some(c) = map.component_of(a.op(w.op)) {
             params[c] += w.elements;
         }
     }
@@ -161,87 +230,25 @@ impl Report {
     }
 
     /// The report of an unpruned module: nothing removed yet.
-    pub fn build(a: &Analysis, map: &ComponentMap, groups: &Groups, grouping: Grouping) -> Report {
+    pub fn build(a: &Dependencies, map: &ComponentMap, groups: &Groups, grouping: Grouping) -> Report {
         let params = params_by_component(a, map);
         let counts = map.op_counts();
         let components = map
             .components()
             .map(|(c, name)| ComponentReport { name: name.to_string(), ops: counts[c], params: params[c], params_after: params[c] })
             .collect();
-        let names = |cs: &[usize]| cs.iter().map(|&c| map.name(c).to_string()).collect::<Vec<_>>();
-        let weight_reports = |ws: &mut dyn Iterator<Item = (usize, usize)>| -> Vec<WeightReport> {
-            ws.map(|(w, dim)| WeightReport {
-                op: op_label(a, a.weights[w].op),
-                resource: resource_name(a, w),
-                shape: a.values[a.weights[w].value].shape.clone(),
-                dim,
-            })
-            .collect()
-        };
-        let mut reports = Vec::new();
-        for g in &groups.groups {
-            let kind = if g.is_interface() { "interface" } else { "intra" };
-            reports.push(GroupReport {
-                id: g.id,
-                kind,
-                parent: None,
-                components: names(&g.components),
-                channels: g.channels,
-                ops: g.ops.iter().map(|&o| op_label(a, o)).collect(),
-                weights: weight_reports(&mut g.weights.iter().map(|w| (w.weight, w.dim))),
-                prunable: g.prunable(),
-                frozen_reason: g.frozen.clone(),
-                removed: Vec::new(),
-                kept_fraction: None,
-            });
-        }
+        let mut reports: Vec<GroupReport> = groups.groups.iter().map(|g| group_report(a, map, g)).collect();
         if grouping == Grouping::Component {
             let first = groups.groups.len();
-            for (i, p) in groups.pieces.iter().enumerate() {
-                let g = &groups.groups[p.group];
-                let dims: BTreeMap<usize, usize> = g.weights.iter().map(|w| (w.weight, w.dim)).collect();
-                reports.push(GroupReport {
-                    id: first + i,
-                    kind: "piece",
-                    parent: Some(p.group),
-                    components: names(&[p.component]),
-                    channels: g.channels,
-                    ops: p.ops.iter().map(|&o| op_label(a, o)).collect(),
-                    weights: weight_reports(&mut p.weights.iter().map(|&w| (w, dims[&w]))),
-                    prunable: g.prunable(),
-                    frozen_reason: g.frozen.clone(),
-                    removed: Vec::new(),
-                    kept_fraction: None,
-                });
-            }
+            reports.extend(groups.pieces.iter().enumerate().map(|(i, p)| piece_report(a, map, groups, p, first + i)));
         }
-        let mut frozen: BTreeMap<(Option<usize>, usize), (Vec<usize>, String)> = BTreeMap::new();
-        for (op, space, reason) in &a.freezes {
-            let (v, d) = a.space_owner[*space];
-            let e = frozen.entry((*op, v)).or_insert_with(|| (Vec::new(), reason.to_string()));
-            if !e.0.contains(&d) {
-                e.0.push(d);
-            }
-        }
-        let frozen = frozen
-            .into_iter()
-            .map(|((op, v), (mut dims, reason))| {
-                dims.sort_unstable();
-                FreezeReport {
-                    op: op.map(|o| op_label(a, o)).unwrap_or_else(|| "function boundary".into()),
-                    value: crate::analysis::describe_value(a.values[v].value),
-                    dims,
-                    reason,
-                }
-            })
-            .collect();
-        let total: u64 = a.weights.iter().map(|w| w.elements).sum();
+        let total: u64 = a.weights().iter().map(|w| w.elements).sum();
         let f = flops(a);
         Report {
             version: REPORT_VERSION,
             components,
             groups: reports,
-            frozen,
+            frozen: freeze_reports(a),
             summary: Summary {
                 grouping: grouping.name(),
                 components: map.components().count(),
@@ -291,9 +298,9 @@ fn dot_escape(s: &str) -> String {
 /// The component graph: components as clusters (with their parameter and
 /// group counts), interface groups as edges from the component that
 /// produces the channels to each one that consumes them.
-pub fn dot(a: &Analysis, map: &ComponentMap, groups: &Groups) -> String {
+pub fn dot(a: &Dependencies, map: &ComponentMap, groups: &Groups) -> String {
     let params = params_by_component(a, map);
-    let activation = |v| a.value_index.get(&v).map(|&i| !a.values[i].constant).unwrap_or(false);
+    let activation = |v| a.value_id(v).as_ref().map(|&i| !a.value(i).constant).unwrap_or(false);
     let graph = ComponentGraph::build(map, activation);
     let mut out = String::from("digraph components {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
     for (c, name) in map.components() {
@@ -307,9 +314,9 @@ pub fn dot(a: &Analysis, map: &ComponentMap, groups: &Groups) -> String {
         ));
     }
     for g in groups.groups.iter().filter(|g| g.is_interface()) {
-        let producer = a.roots[g.root]
+        let producer = a.roots(g.root)
             .first()
-            .and_then(|&(op, _)| map.component_of(a.ops[op]))
+            .and_then(|&(op, _)| map.component_of(a.op(op)))
             .unwrap_or(g.components[0]);
         for &c in g.components.iter().filter(|&&c| c != producer) {
             out.push_str(&format!(

@@ -16,7 +16,7 @@ use super::prune::Fold;
 use super::rules::{take, PruneGraph};
 use super::sig::{Link, SigKind};
 use crate::analysis::facts::{DimRef, Fact};
-use crate::analysis::{Analysis, OpId, ValueId};
+use crate::analysis::{Dependencies, OpId, ValueId};
 use crate::ir::{Op, Value};
 use crate::select::PrunePlan;
 use egg::Id;
@@ -39,19 +39,19 @@ pub struct Built {
 }
 
 /// The plan's kept indices for every dim of a value (`None`: untouched).
-pub fn value_keep(a: &Analysis, plan: &PrunePlan, vid: ValueId) -> Vec<Option<Vec<u32>>> {
-    let info = &a.values[vid];
+pub fn value_keep(a: &Dependencies, plan: &PrunePlan, vid: ValueId) -> Vec<Option<Vec<u32>>> {
+    let info = &a.value(vid);
     (0..info.shape.len())
-        .map(|d| plan.kept(a.class_of[info.first_space + d], info.shape[d].max(0) as usize))
+        .map(|d| plan.kept(a.class_of(info.space(d)), info.shape[d].max(0) as usize))
         .collect()
 }
 
 /// Wraps `x` in the plan's selections for `value` (one per pruned dim).
-fn planned(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, value: Value, mut x: Id) -> Id {
-    let Some(&vid) = a.value_index.get(&value) else { return x };
+fn planned(eg: &mut PruneGraph, a: &Dependencies, plan: &PrunePlan, value: Value, mut x: Id) -> Id {
+    let Some(vid) = a.value_id(value) else { return x };
     for (d, keep) in value_keep(a, plan, vid).into_iter().enumerate() {
         if let Some(keep) = keep {
-            x = take(eg, x, &keep, d, a.values[vid].shape[d]);
+            x = take(eg, x, &keep, d, a.value(vid).shape[d]);
         }
     }
     x
@@ -59,13 +59,13 @@ fn planned(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, value: Value, mu
 
 /// Ops of a function in program order, nested regions included, payload
 /// regions (scalar bodies) excluded.
-pub fn function_ops(a: &Analysis, func: Op) -> Vec<OpId> {
+pub fn function_ops(a: &Dependencies, func: Op) -> Vec<OpId> {
     let mut out = Vec::new();
     func.walk(&mut |op| {
-        if let Some(&id) = a.op_index.get(&op) {
+        if let Some(id) = a.op_id(op) {
             out.push(id);
             // Do not descend into payload regions; the analysis skipped them.
-            return !crate::analysis::has_payload_regions(op);
+            return !crate::analysis::rules::has_payload_regions(op);
         }
         true
     });
@@ -74,162 +74,206 @@ pub fn function_ops(a: &Analysis, func: Op) -> Vec<OpId> {
 
 /// Builds the e-graph of `func`. `counts` are the operands that hold the
 /// element count of a mean over pruned dims, with the count to hold.
-pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashMap<(Op, usize), f64>, func: Op) -> Built {
-    let mut value_class: HashMap<Value, Id> = HashMap::new();
+pub fn build(eg: &mut PruneGraph, a: &Dependencies, plan: &PrunePlan, counts: &HashMap<(Op, usize), f64>, func: Op) -> Built {
+    let mut value_class = argument_leaves(eg, a, func);
     let mut built =
         Built { value_class: HashMap::new(), roots: Vec::new(), captures: Vec::new(), structural: Vec::new(), sinks: Vec::new() };
-
-    // Block arguments of the function and of nested regions are leaves.
-    let arg_leaf = |eg: &mut PruneGraph, v: Value| -> Id {
-        let vid = a.value_index.get(&v).copied().unwrap_or(usize::MAX) as u32;
-        eg.add(Tensor::Leaf(Leaf::Arg(vid)))
-    };
     let ops = function_ops(a, func);
-    func.walk(&mut |op| {
-        for r in op.regions() {
-            for b in r.blocks() {
-                for arg in b.arguments() {
-                    let id = arg_leaf(eg, arg);
-                    value_class.insert(arg, id);
-                }
-            }
-        }
-        !crate::analysis::has_payload_regions(op)
-    });
-
     for &oid in &ops {
-        let op = a.ops[oid];
-        let sig = eg.analysis.sigs[oid].clone();
-        let leaf = eg.add(Tensor::Leaf(Leaf::Op(oid as u32)));
-        let operands: Vec<Id> = op
-            .operands()
-            .map(|v| *value_class.get(&v).unwrap_or_else(|| panic!("operand of {} defined later", op.name())))
-            .collect();
-        let mut children = vec![leaf];
-        children.extend(operands.iter().copied());
-        let node = eg.add(Tensor::Op(children.clone().into_boxed_slice()));
-        let results: Vec<Id> = if op.num_results() == 1 {
-            vec![node]
-        } else {
-            (0..op.num_results())
-                .map(|r| {
-                    let rl = eg.add(Tensor::Leaf(Leaf::Res(r as u32)));
-                    eg.add(Tensor::Res([rl, node]))
-                })
-                .collect()
-        };
-        for (r, v) in op.results().enumerate() {
-            value_class.insert(v, results[r]);
-        }
-
-        match sig.kind {
-            SigKind::Structural if matches!(op.name(), "func.call" | "scf.for" | "scf.if") => {
-                let touched = op
-                    .operands()
-                    .chain(op.results())
-                    .filter_map(|v| a.value_index.get(&v))
-                    .any(|&vid| value_keep(a, plan, vid).iter().any(|k| k.is_some()));
-                if !touched {
-                    continue;
+        let nodes = add_op(eg, a, oid, &mut value_class);
+        match eg.analysis.sigs[oid].kind {
+            SigKind::Structural if matches!(a.op(oid).name(), "func.call" | "scf.for" | "scf.if") => {
+                if let Some(p) = retype_structural(eg, a, plan, oid, &nodes) {
+                    built.structural.push((oid, p));
                 }
-                let mut pruned = vec![eg.add(Tensor::Leaf(Leaf::Retyped(oid as u32)))];
-                for (i, v) in op.operands().enumerate() {
-                    pruned.push(planned(eg, a, plan, v, operands[i]));
-                }
-                let p = eg.add(Tensor::Op(pruned.into_boxed_slice()));
-                // Its results have the plan's shapes.
-                let shapes: Vec<Option<Vec<i64>>> = op
-                    .results()
-                    .map(|v| {
-                        let vid = *a.value_index.get(&v)?;
-                        let keep = value_keep(a, plan, vid);
-                        Some(
-                            a.values[vid]
-                                .shape
-                                .iter()
-                                .zip(keep)
-                                .map(|(&n, k)| k.map(|k| k.len() as i64).unwrap_or(n))
-                                .collect(),
-                        )
-                    })
-                    .collect();
-                eg[p].data.shapes = shapes;
-                for (r, v) in op.results().enumerate() {
-                    let rl = eg.add(Tensor::Leaf(Leaf::Res(r as u32)));
-                    let pr = eg.add(Tensor::Res([rl, p]));
-                    let chain = planned(eg, a, plan, v, results[r]);
-                    eg.union(chain, pr);
-                }
-                eg.analysis.retyped.insert(oid as u32);
-                built.structural.push((oid, p));
             }
             SigKind::Plain => {
-                // Operand dims in pruned classes that reach no result dim.
-                let mut sink_children = children.clone();
-                let mut is_sink = false;
-                let mut taken: Vec<(DimRef, Vec<u32>)> = Vec::new();
-                for (j, v) in op.operands().enumerate() {
-                    let Some(&vid) = a.value_index.get(&v) else { continue };
-                    for (d, keep) in value_keep(a, plan, vid).into_iter().enumerate() {
-                        let Some(keep) = keep else { continue };
-                        let linked = sig.links.iter().any(|l| match l {
-                            Link::Same { operand, odim, .. } => *operand == j && *odim == d,
-                            Link::Concat { parts, .. } | Link::Collapse { parts, .. } => {
-                                parts.iter().any(|p| p.0 == j && p.1 == d)
-                            }
-                            Link::Expand { operand, odim, .. } => *operand == j && *odim == d,
-                            Link::Window { .. } => false,
-                        });
-                        if !linked && slice_is_selection(eg, &sig, node, operands[j], j, d) {
-                            continue;
-                        }
-                        if !linked {
-                            sink_children[1 + j] = take(eg, sink_children[1 + j], &keep, d, a.values[vid].shape[d]);
-                            is_sink = true;
-                            taken.push((DimRef::new(v, d), keep));
-                        }
-                    }
-                }
-                take_splat_partners(eg, a, oid, &taken, &mut sink_children);
-                // A mean's count: the operand becomes a new constant. The
-                // op is then a sink too, so that this form is extracted.
-                for (j, v) in op.operands().enumerate() {
-                    let Some(&value) = counts.get(&(op, j)) else { continue };
-                    let Some(&cid) = v.defining_op().and_then(|d| a.op_index.get(&d)) else { continue };
-                    let fold = Fold::Count { op: cid as u32, bits: value.to_bits() };
-                    let k = eg.analysis.folds.intern(fold);
-                    sink_children[1 + j] = eg.add(Tensor::Leaf(Leaf::Fold(k)));
-                    is_sink = true;
-                }
-                if is_sink {
-                    let pruned_node = Tensor::Op(sink_children.clone().into_boxed_slice());
-                    let pruned = eg.add(pruned_node.clone());
-                    eg.union(node, pruned);
-                    for (j, (&before, &after)) in children[1..].iter().zip(&sink_children[1..]).enumerate() {
-                        if before != after {
-                            eg.analysis.sink_operands.push((oid as u32, j, before));
-                        }
-                    }
-                    built.sinks.push((oid, pruned_node));
+                if let Some(pruned) = insert_sink(eg, a, plan, counts, oid, &nodes) {
+                    built.sinks.push((oid, pruned));
                 }
             }
             _ => {}
         }
     }
+    built.roots = terminator_roots(eg, a, plan, &ops, &value_class);
+    built.captures = payload_captures(a, &ops, &value_class);
+    built.value_class = value_class;
+    built
+}
 
-    // Terminators: their operands, with the plan's selections where the
-    // enclosing function or loop passes pruned values on.
-    for &oid in &ops {
-        let op = a.ops[oid];
-        if !matches!(op.name(), "func.return" | "scf.yield") {
-            continue;
+/// Block arguments of the function and of nested regions are leaves.
+fn argument_leaves(eg: &mut PruneGraph, a: &Dependencies, func: Op) -> HashMap<Value, Id> {
+    let mut value_class = HashMap::new();
+    func.walk(&mut |op| {
+        for arg in op.regions().flat_map(|r| r.blocks()).flat_map(|b| b.arguments()) {
+            let vid = a.value_id(arg).map_or(u32::MAX, |id| id.index() as u32);
+            value_class.insert(arg, eg.add(Tensor::Leaf(Leaf::Arg(vid))));
         }
+        !crate::analysis::rules::has_payload_regions(op)
+    });
+    value_class
+}
+
+/// The e-nodes of one op as it is.
+struct OpNodes {
+    /// The op leaf, then the operands' classes.
+    children: Vec<Id>,
+    node: Id,
+    /// One class per result.
+    results: Vec<Id>,
+}
+
+impl OpNodes {
+    fn operand(&self, j: usize) -> Id {
+        self.children[1 + j]
+    }
+}
+
+/// Adds `(op oN operands...)` and its results.
+fn add_op(eg: &mut PruneGraph, a: &Dependencies, oid: OpId, value_class: &mut HashMap<Value, Id>) -> OpNodes {
+    let op = a.op(oid);
+    let mut children = vec![eg.add(Tensor::Leaf(Leaf::Op(oid.index() as u32)))];
+    // Program order defines every operand before its user.
+    children.extend(op.operands().map(|v| *value_class.get(&v).unwrap_or_else(|| panic!("operand of {} defined later", op.name()))));
+    let node = eg.add(Tensor::Op(children.clone().into_boxed_slice()));
+    let results: Vec<Id> = if op.num_results() == 1 {
+        vec![node]
+    } else {
+        (0..op.num_results())
+            .map(|r| {
+                let rl = eg.add(Tensor::Leaf(Leaf::Res(r as u32)));
+                eg.add(Tensor::Res([rl, node]))
+            })
+            .collect()
+    };
+    for (v, &r) in op.results().zip(&results) {
+        value_class.insert(v, r);
+    }
+    OpNodes { children, node, results }
+}
+
+/// A call, loop or branch the plan touches gets a retyped form: its
+/// operands selected as the plan says, its results at the plan's shapes,
+/// equal to its original results with the plan's selections.
+fn retype_structural(eg: &mut PruneGraph, a: &Dependencies, plan: &PrunePlan, oid: OpId, nodes: &OpNodes) -> Option<Id> {
+    let op = a.op(oid);
+    let touched = op
+        .operands()
+        .chain(op.results())
+        .filter_map(|v| a.value_id(v))
+        .any(|vid| value_keep(a, plan, vid).iter().any(|k| k.is_some()));
+    if !touched {
+        return None;
+    }
+    let mut pruned = vec![eg.add(Tensor::Leaf(Leaf::Retyped(oid.index() as u32)))];
+    for (j, v) in op.operands().enumerate() {
+        pruned.push(planned(eg, a, plan, v, nodes.operand(j)));
+    }
+    let p = eg.add(Tensor::Op(pruned.into_boxed_slice()));
+    let shapes: Vec<Option<Vec<i64>>> = op
+        .results()
+        .map(|v| {
+            let vid = a.value_id(v)?;
+            let keep = value_keep(a, plan, vid);
+            Some(a.value(vid).shape.iter().zip(keep).map(|(&n, k)| k.map(|k| k.len() as i64).unwrap_or(n)).collect())
+        })
+        .collect();
+    eg[p].data.shapes = shapes;
+    for (r, v) in op.results().enumerate() {
+        let rl = eg.add(Tensor::Leaf(Leaf::Res(r as u32)));
+        let pr = eg.add(Tensor::Res([rl, p]));
+        let chain = planned(eg, a, plan, v, nodes.results[r]);
+        eg.union(chain, pr);
+    }
+    eg.analysis.retyped.insert(oid.index() as u32);
+    Some(p)
+}
+
+/// At a sink (operand dims in pruned classes that reach no result dim),
+/// the op equals itself applied to the selected operands; a mean's count
+/// operand becomes the kept count. Returns the pruned node, if any.
+fn insert_sink(
+    eg: &mut PruneGraph,
+    a: &Dependencies,
+    plan: &PrunePlan,
+    counts: &HashMap<(Op, usize), f64>,
+    oid: OpId,
+    nodes: &OpNodes,
+) -> Option<Tensor> {
+    let op = a.op(oid);
+    let mut sink_children = nodes.children.clone();
+    let taken = take_unlinked_dims(eg, a, plan, oid, nodes, &mut sink_children);
+    let mut is_sink = !taken.is_empty();
+    take_splat_partners(eg, a, oid, &taken, &mut sink_children);
+    // The op is a sink for a new count too, so that this form is extracted.
+    for (j, v) in op.operands().enumerate() {
+        let Some(&value) = counts.get(&(op, j)) else { continue };
+        let Some(cid) = v.defining_op().and_then(|d| a.op_id(d)) else { continue };
+        let k = eg.analysis.folds.intern(Fold::Count { op: cid.index() as u32, bits: value.to_bits() });
+        sink_children[1 + j] = eg.add(Tensor::Leaf(Leaf::Fold(k)));
+        is_sink = true;
+    }
+    if !is_sink {
+        return None;
+    }
+    let pruned_node = Tensor::Op(sink_children.clone().into_boxed_slice());
+    let pruned = eg.add(pruned_node.clone());
+    eg.union(nodes.node, pruned);
+    for (j, (&before, &after)) in nodes.children[1..].iter().zip(&sink_children[1..]).enumerate() {
+        if before != after {
+            eg.analysis.sink_operands.push((oid.index() as u32, j, before));
+        }
+    }
+    Some(pruned_node)
+}
+
+/// Selects the plan's kept indices in every operand dim that no link of
+/// the op's signature carries to a result; returns the dims taken.
+fn take_unlinked_dims(
+    eg: &mut PruneGraph,
+    a: &Dependencies,
+    plan: &PrunePlan,
+    oid: OpId,
+    nodes: &OpNodes,
+    sink_children: &mut [Id],
+) -> Vec<(DimRef, Vec<u32>)> {
+    let sig = eg.analysis.sigs[oid].clone();
+    let mut taken = Vec::new();
+    for (j, v) in a.op(oid).operands().enumerate() {
+        let Some(vid) = a.value_id(v) else { continue };
+        for (d, keep) in value_keep(a, plan, vid).into_iter().enumerate() {
+            let Some(keep) = keep else { continue };
+            let linked = sig.links.iter().any(|l| match l {
+                Link::Same { operand, odim, .. } | Link::Expand { operand, odim, .. } => *operand == j && *odim == d,
+                Link::Concat { parts, .. } | Link::Collapse { parts, .. } => parts.iter().any(|p| p.0 == j && p.1 == d),
+                Link::Window { .. } => false,
+            });
+            if linked || slice_is_selection(eg, &sig, nodes.node, nodes.operand(j), j, d) {
+                continue;
+            }
+            sink_children[1 + j] = take(eg, sink_children[1 + j], &keep, d, a.value(vid).shape[d]);
+            taken.push((DimRef::new(v, d), keep));
+        }
+    }
+    taken
+}
+
+/// Terminators and the classes their operands must become: the plan's
+/// selections where the enclosing function or loop passes pruned values on.
+fn terminator_roots(
+    eg: &mut PruneGraph,
+    a: &Dependencies,
+    plan: &PrunePlan,
+    ops: &[OpId],
+    value_class: &HashMap<Value, Id>,
+) -> Vec<(Op, Vec<Id>)> {
+    let mut out = Vec::new();
+    for op in ops.iter().map(|&oid| a.op(oid)).filter(|op| matches!(op.name(), "func.return" | "scf.yield")) {
         let parent = op.parent();
         let roots: Vec<Id> = op
             .operands()
             .enumerate()
             .map(|(i, v)| {
-                let c = value_class[&v];
                 // A yield passes its operand on as the loop's iter arg i (or
                 // result i of an if); a callee's return as the call's result.
                 let target = match parent.map(|p| p.name()) {
@@ -238,25 +282,14 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
                     _ => Some(v),
                 };
                 match target {
-                    Some(t) => {
-                        let Some(&tid) = a.value_index.get(&t) else { return c };
-                        let mut x = c;
-                        for (d, keep) in value_keep(a, plan, tid).into_iter().enumerate() {
-                            if let Some(keep) = keep {
-                                x = take(eg, x, &keep, d, a.values[tid].shape[d]);
-                            }
-                        }
-                        x
-                    }
-                    None => c,
+                    Some(t) => planned(eg, a, plan, t, value_class[&v]),
+                    None => value_class[&v],
                 }
             })
             .collect();
-        built.roots.push((op, roots));
+        out.push((op, roots));
     }
-    built.captures = payload_captures(a, &ops, &value_class);
-    built.value_class = value_class;
-    built
+    out
 }
 
 /// A splat operand (a constant whose elements are all equal, `linalg.fill`)
@@ -264,17 +297,17 @@ pub fn build(eg: &mut PruneGraph, a: &Analysis, plan: &PrunePlan, counts: &HashM
 /// inside a sink it shares a loop with the dim the sink takes (the weight
 /// of a contraction whose input channels go). It takes the same indices,
 /// which the analysis folds into a smaller splat.
-fn take_splat_partners(eg: &mut PruneGraph, a: &Analysis, oid: OpId, taken: &[(DimRef, Vec<u32>)], children: &mut [Id]) {
-    let op = a.ops[oid];
-    for fact in &a.op_facts[oid].facts {
+fn take_splat_partners(eg: &mut PruneGraph, a: &Dependencies, oid: OpId, taken: &[(DimRef, Vec<u32>)], children: &mut [Id]) {
+    let op = a.op(oid);
+    for fact in &a.facts(oid).facts {
         let Fact::Same(x, y) = fact else { continue };
         for (from, to) in [(x, y), (y, x)] {
             let Some((_, keep)) = taken.iter().find(|(d, _)| d == from) else { continue };
-            let Some(&vid) = a.value_index.get(&to.value) else { continue };
-            if !a.values[vid].splat || taken.iter().any(|(d, _)| d == to) {
+            let Some(&vid) = a.value_id(to.value).as_ref() else { continue };
+            if !a.value(vid).splat || taken.iter().any(|(d, _)| d == to) {
                 continue;
             }
-            let size = a.values[vid].shape[to.dim];
+            let size = a.value(vid).shape[to.dim];
             for (j, operand) in op.operands().enumerate() {
                 if operand == to.value && eg[children[1 + j]].data.shape().map(|s| s[to.dim]) == Some(size) {
                     children[1 + j] = take(eg, children[1 + j], keep, to.dim, size);
@@ -288,12 +321,12 @@ fn take_splat_partners(eg: &mut PruneGraph, a: &Analysis, oid: OpId, taken: &[(D
 /// the analysis), with their classes. The analysis freezes their dims, so
 /// they keep their shapes; what computes them may still change and must be
 /// rebuilt for them.
-fn payload_captures(a: &Analysis, ops: &[OpId], value_class: &HashMap<Value, Id>) -> Vec<(Op, usize, Id)> {
+fn payload_captures(a: &Dependencies, ops: &[OpId], value_class: &HashMap<Value, Id>) -> Vec<(Op, usize, Id)> {
     let in_function: std::collections::BTreeSet<OpId> = ops.iter().copied().collect();
-    a.payload_captures
+    a.payload_captures()
         .iter()
         .filter(|c| in_function.contains(&c.op))
-        .filter_map(|c| value_class.get(&a.values[c.value].value).map(|&class| (c.inner, c.operand, class)))
+        .filter_map(|c| value_class.get(&a.value(c.value).value).map(|&class| (c.inner, c.operand, class)))
         .collect()
 }
 

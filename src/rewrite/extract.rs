@@ -9,7 +9,7 @@ use super::lang::{Leaf, Tensor};
 use super::prune::{Fold, Prune};
 use super::rules::PruneGraph;
 use super::sig::SigKind;
-use crate::analysis::Analysis;
+use crate::analysis::{Dependencies, OpId, ValueId};
 use crate::error::{Error, Result};
 use crate::ir::dense;
 use crate::ir::{Attribute, Op, Type, Value};
@@ -65,7 +65,7 @@ impl CostFunction<Tensor> for PruneCost<'_> {
             Tensor::Res([_, x]) => costs(*x),
             Tensor::Op(ch) if self.is_stale(ch) => f64::INFINITY,
             Tensor::Op(ch) => {
-                let op = Prune::number(self.eg, ch[0]).unwrap_or(0) as usize;
+                let op = OpId::new(Prune::number(self.eg, ch[0]).unwrap_or(0) as usize);
                 let sig = &self.eg.analysis.sigs[op];
                 let own = if sig.kind == SigKind::Weight {
                     sig.results[0].as_ref().map(|s| s.iter().product::<i64>() as f64).unwrap_or(1.0)
@@ -80,7 +80,7 @@ impl CostFunction<Tensor> for PruneCost<'_> {
 
 /// Rebuilds the extracted program of one function into the IR.
 pub struct Rebuild<'a> {
-    pub a: &'a Analysis,
+    pub a: &'a Dependencies,
     pub eg: &'a PruneGraph,
     pub ex: Extractor<'a, PruneCost<'a>, Tensor, Prune>,
     /// Built results of each class.
@@ -96,19 +96,19 @@ fn shape_of(eg: &PruneGraph, id: Id, r: usize) -> Option<Vec<i64>> {
 }
 
 impl<'a> Rebuild<'a> {
-    pub fn new(a: &'a Analysis, eg: &'a PruneGraph) -> Rebuild<'a> {
+    pub fn new(a: &'a Dependencies, eg: &'a PruneGraph) -> Rebuild<'a> {
         let ex = Extractor::new(eg, PruneCost::new(eg));
         Rebuild { a, eg, ex, built: HashMap::new(), folds: HashMap::new(), splat_weights: 0 }
     }
 
-    fn op_of(&self, id: Id) -> Option<usize> {
-        Prune::number(self.eg, id).map(|n| n as usize)
+    fn op_of(&self, id: Id) -> Option<OpId> {
+        Prune::number(self.eg, id).map(|n| OpId::new(n as usize))
     }
 
     /// The op a class is about, for error locations.
     fn location_op(&self, id: Id) -> Option<Op> {
         self.eg[id].nodes.iter().find_map(|n| match n {
-            Tensor::Op(ch) => self.op_of(ch[0]).map(|o| self.a.ops[o]),
+            Tensor::Op(ch) => self.op_of(ch[0]).map(|o| self.a.op(o)),
             Tensor::Take([_, _, x]) | Tensor::Res([_, x]) => self.location_op(*x),
             _ => None,
         })
@@ -176,7 +176,7 @@ impl<'a> Rebuild<'a> {
                 Tensor::Op(ch) => ch[1..].iter().map(|&x| self.eg.find(x)).collect(),
                 Tensor::Res([_, x]) => vec![self.eg.find(*x)],
                 Tensor::Take(_) => {
-                    let name = self.location_op(c).map(|o| crate::group::describe_op(o)).unwrap_or_default();
+                    let name = self.location_op(c).map(|o| crate::ir::describe::op(o)).unwrap_or_default();
                     return Err(self.error_at(c, format!("could not push a channel selection through {name}")));
                 }
                 Tensor::Leaf(_) => vec![],
@@ -198,9 +198,9 @@ impl<'a> Rebuild<'a> {
 
     fn materialize(&mut self, c: Id, node: &Tensor) -> Result<Vec<Value>> {
         match node {
-            Tensor::Leaf(Leaf::Arg(v)) => Ok(vec![self.a.values[*v as usize].value]),
+            Tensor::Leaf(Leaf::Arg(v)) => Ok(vec![self.a.value(ValueId::new(*v as usize)).value]),
             Tensor::Leaf(Leaf::PrunedArg(v)) => {
-                let arg = self.a.values[*v as usize].value;
+                let arg = self.a.value(ValueId::new(*v as usize)).value;
                 if let Some(shape) = shape_of(self.eg, c, 0) {
                     arg.set_type(arg.ty().ranked_tensor_like(&shape));
                 }
@@ -216,7 +216,7 @@ impl<'a> Rebuild<'a> {
             }
             Tensor::Op(ch) => {
                 let oid = self.op_of(ch[0]).ok_or_else(|| self.error_at(c, "internal error: op node without op".into()))?;
-                let op = self.a.ops[oid];
+                let op = self.a.op(oid);
                 let operands: Vec<Value> = ch[1..].iter().map(|&x| self.built[&self.eg.find(x)][0]).collect();
                 let shapes: Vec<Option<Vec<i64>>> = (0..op.num_results()).map(|r| shape_of(self.eg, c, r)).collect();
                 self.rebuild_op(op, &operands, &shapes)
@@ -268,7 +268,7 @@ impl<'a> Rebuild<'a> {
         // just before it.
         let (original, clone) = match fold {
             Fold::Weight { op, keep } => {
-                let op = self.a.ops[op as usize];
+                let op = self.a.op(OpId::new(op as usize));
                 let (name, attr, data) = dense::weight_elements(op)?;
                 let old_shape = op.result(0).ty().static_shape().unwrap_or_default();
                 let sels: Vec<Option<Vec<usize>>> = keep
@@ -286,7 +286,7 @@ impl<'a> Rebuild<'a> {
                 (op, clone)
             }
             Fold::Splat { op, shape } => {
-                let op = self.a.ops[op as usize];
+                let op = self.a.op(OpId::new(op as usize));
                 let clone = op.clone_op();
                 let new_ty = op.result(0).ty().ranked_tensor_like(&shape);
                 for name in ["value", "values"] {
@@ -304,7 +304,7 @@ impl<'a> Rebuild<'a> {
                 (op, clone)
             }
             Fold::Count { op, bits } => {
-                let op = self.a.ops[op as usize];
+                let op = self.a.op(OpId::new(op as usize));
                 let clone = op.clone_op();
                 super::sizes::set_count(clone, f64::from_bits(bits))?;
                 (op, clone)

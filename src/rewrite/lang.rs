@@ -17,7 +17,7 @@ use std::str::FromStr;
 /// Leaves: references into the tables of [`super::Prune`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Leaf {
-    /// An op of the function, by index in [`crate::analysis::Analysis::ops`].
+    /// An op of the function, by index in [`crate::analysis::Dependencies::ops`].
     Op(u32),
     /// A call, loop or branch, by op index, whose results take the plan's
     /// types. A leaf of its own so that the retyped op never shares an

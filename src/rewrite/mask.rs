@@ -2,7 +2,7 @@
 //! removes is set to zero. Running the masked and the pruned model on the
 //! same inputs must give the same outputs, the project's core numeric check.
 
-use crate::analysis::Analysis;
+use crate::analysis::{Dependencies, WeightId};
 use crate::error::Result;
 use crate::group::Groups;
 use crate::ir::dense;
@@ -10,9 +10,9 @@ use crate::select::PrunePlan;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Zeroes the removed channels' weights in place (new constants, same types).
-pub fn apply(a: &Analysis, groups: &Groups, plan: &PrunePlan) -> Result<usize> {
+pub fn apply(a: &Dependencies, groups: &Groups, plan: &PrunePlan) -> Result<usize> {
     // Per weight and dim: the indices to zero.
-    let mut zero: BTreeMap<usize, BTreeMap<usize, BTreeSet<usize>>> = BTreeMap::new();
+    let mut zero: BTreeMap<WeightId, BTreeMap<usize, BTreeSet<usize>>> = BTreeMap::new();
     for (&g, channels) in &plan.removed {
         for cut in &groups.groups[g].weights {
             let set = zero.entry(cut.weight).or_default().entry(cut.dim).or_default();
@@ -23,9 +23,9 @@ pub fn apply(a: &Analysis, groups: &Groups, plan: &PrunePlan) -> Result<usize> {
     }
     let mut changed = 0;
     for (w, dims) in zero {
-        let op = a.ops[a.weights[w].op];
+        let op = a.op(a.weight(w).op);
         let (name, attr, data) = dense::weight_elements(op)?;
-        let shape = a.values[a.weights[w].value].shape.clone();
+        let shape = a.value(a.weight(w).value).shape.clone();
         let mut bytes = data.bytes().to_vec();
         let sel: Vec<Option<Vec<usize>>> =
             (0..shape.len()).map(|d| dims.get(&d).map(|s| s.iter().copied().collect())).collect();

@@ -4,6 +4,7 @@
 
 use super::lang::{Leaf, Tensor};
 use super::sig::{OpSig, SigKind};
+use crate::analysis::{IdVec, OpId};
 use egg::{Analysis, DidMerge, EGraph, Id};
 use std::collections::HashMap;
 
@@ -72,7 +73,7 @@ impl Data {
 /// The rewrite's tables: op signatures, selections, folds, block arguments.
 #[derive(Default)]
 pub struct Prune {
-    pub sigs: Vec<OpSig>,
+    pub sigs: IdVec<OpId, OpSig>,
     pub sels: Interner<Vec<u32>>,
     pub folds: Interner<Fold>,
     /// Block argument shapes, by value id.
@@ -139,14 +140,14 @@ impl Prune {
     pub fn fold_shape(&self, k: u32) -> Vec<i64> {
         match self.folds.get(k) {
             Fold::Weight { op, keep } => {
-                let base = self.sigs[*op as usize].results[0].clone().unwrap_or_default();
+                let base = self.sigs[OpId::new(*op as usize)].results[0].clone().unwrap_or_default();
                 base.iter()
                     .zip(keep)
                     .map(|(&n, s)| s.map(|s| self.sels.get(s).len() as i64).unwrap_or(n))
                     .collect()
             }
             Fold::Splat { shape, .. } => shape.clone(),
-            Fold::Count { op, .. } => self.sigs[*op as usize].results[0].clone().unwrap_or_default(),
+            Fold::Count { op, .. } => self.sigs[OpId::new(*op as usize)].results[0].clone().unwrap_or_default(),
         }
     }
 }
@@ -176,7 +177,7 @@ impl Analysis<Tensor> for Prune {
                 let Some(op) = children.first().and_then(|&c| Self::number(eg, c)) else {
                     return Data::default();
                 };
-                let sig = &eg.analysis.sigs[op as usize];
+                let sig = &eg.analysis.sigs[OpId::new(op as usize)];
                 let operands: Vec<Option<Vec<i64>>> =
                     children[1..].iter().map(|&c| eg[c].data.shape().cloned()).collect();
                 let view = match sig.kind {
@@ -253,7 +254,7 @@ impl Analysis<Tensor> for Prune {
             }
             View::Splat { op } => {
                 let Some(shape) = eg[id].data.shape().cloned() else { return };
-                if Some(&shape) == eg.analysis.sigs[op as usize].results[0].as_ref() {
+                if Some(&shape) == eg.analysis.sigs[OpId::new(op as usize)].results[0].as_ref() {
                     return;
                 }
                 Leaf::Fold(eg.analysis.folds.intern(Fold::Splat { op, shape }))

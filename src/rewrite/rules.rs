@@ -5,6 +5,7 @@
 //! knowledge is the dependency analysis' rule tables, read through
 //! [`super::sig`].
 
+use crate::analysis::OpId;
 use super::lang::{Leaf, Tensor};
 use super::prune::Prune;
 use super::sig::{Link, SigKind};
@@ -88,7 +89,7 @@ impl Applier<Tensor, Prune> for Push {
         let keep = eg.analysis.sels.get(s).clone();
         let mut changed = vec![];
         for (op, children) in op_nodes(eg, subst[self.x]) {
-            let sig = eg.analysis.sigs[op as usize].clone();
+            let sig = eg.analysis.sigs[OpId::new(op as usize)].clone();
             if sig.kind != SigKind::Plain || sig.results.len() != 1 {
                 continue;
             }

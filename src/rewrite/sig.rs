@@ -4,7 +4,7 @@
 //! hand in tests.
 
 use crate::analysis::facts::{DimRef, Fact};
-use crate::analysis::{rules, Analysis};
+use crate::analysis::{rules, Dependencies, IdVec, OpId};
 use crate::ir::Op;
 
 /// How a result dim's indices follow operand dims.
@@ -97,17 +97,15 @@ impl OpSig {
     }
 }
 
-/// Signatures of every op of the analysis, indexed like `Analysis::ops`.
-pub fn signatures(a: &Analysis) -> Vec<OpSig> {
-    let weight_ops: std::collections::BTreeSet<usize> = a.weights.iter().map(|w| w.op).collect();
-    a.ops
-        .iter()
-        .enumerate()
+/// Signatures of every op of the analysis, indexed like `Dependencies::ops`.
+pub fn signatures(a: &Dependencies) -> IdVec<OpId, OpSig> {
+        a.ops()
+        .iter_enumerated()
         .map(|(i, &op)| {
-            let facts = &a.op_facts[i];
+            let facts = &a.facts(i);
             let kind = if rules::is_structural(op) {
                 SigKind::Structural
-            } else if weight_ops.contains(&i) {
+            } else if a.weight_of_op(i).is_some() {
                 SigKind::Weight
             } else if facts.splat_results && op.num_operands() == 0 || is_shape_splat(op, facts.splat_results) {
                 SigKind::Splat

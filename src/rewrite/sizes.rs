@@ -25,7 +25,7 @@
 //! - a tensor operand (TOSA, arith on tensors) is: [`refold`] returns those
 //!   for the e-graph builder, which makes each a `Fold::Count`.
 
-use crate::analysis::Analysis;
+use crate::analysis::Dependencies;
 use crate::error::{Error, Result};
 use crate::ir::{Op, Value};
 use crate::select::PrunePlan;
@@ -33,13 +33,13 @@ use std::collections::HashMap;
 
 /// The constants' new values: per size constant of a mean whose count the
 /// plan changes, (the constant's holder, operand, new value).
-fn changed(a: &Analysis, plan: &PrunePlan) -> Vec<(crate::analysis::facts::SizeConstant, f64)> {
+fn changed(a: &Dependencies, plan: &PrunePlan) -> Vec<(crate::analysis::facts::SizeConstant, f64)> {
     let mut out = Vec::new();
-    for n in &a.normalizations {
+    for n in a.normalizations() {
         let (mut count, mut kept) = (1i64, 1i64);
         for &s in &n.summed {
-            let class = a.class_of[s];
-            let size = a.class_size[class];
+            let class = a.class_of(s);
+            let size = a.class_size(class);
             count *= size;
             kept *= plan.kept(class, size.max(0) as usize).map_or(size, |k| k.len() as i64);
         }
@@ -57,7 +57,7 @@ fn changed(a: &Analysis, plan: &PrunePlan) -> Vec<(crate::analysis::facts::SizeC
 /// constant, count), right after the original so that it dominates the same
 /// uses. Returns the tensor operands that become new size constants in the
 /// e-graph instead: (holder, operand) -> the new value.
-pub fn refold(a: &Analysis, plan: &PrunePlan) -> Result<HashMap<(Op, usize), f64>> {
+pub fn refold(a: &Dependencies, plan: &PrunePlan) -> Result<HashMap<(Op, usize), f64>> {
     let mut tensor_counts = HashMap::new();
     let mut fresh: HashMap<(Op, u64), Value> = HashMap::new();
     for (size, value) in changed(a, plan) {

@@ -26,7 +26,7 @@ fn unary(shape: &[i64]) -> OpSig {
 /// Runs the rule table on `start` (selections `sels` interned in order) and
 /// returns the extracted term and the analysis.
 fn saturate(sigs: Vec<OpSig>, sels: &[Vec<u32>], start: &str) -> (String, Prune) {
-    let mut analysis = Prune { sigs, ..Default::default() };
+    let mut analysis = Prune { sigs: sigs.into_iter().collect(), ..Default::default() };
     for s in sels {
         analysis.sels.intern(s.clone());
     }
@@ -115,7 +115,7 @@ fn a_selection_that_splits_flatten_blocks_is_not_pushed() {
         kind: SigKind::Plain,
         links: vec![Link::Collapse { result: 0, rdim: 1, parts: vec![(0, 1, 3, 4), (0, 2, 1, 3)] }],
     };
-    let mut analysis = Prune { sigs: vec![weight(&[2, 4, 3]), collapse], ..Default::default() };
+    let mut analysis = Prune { sigs: [weight(&[2, 4, 3]), collapse].into_iter().collect(), ..Default::default() };
     analysis.sels.intern(vec![0, 4]);
     let expr: RecExpr<Tensor> = "(take s0 d1 (op o1 (op o0)))".parse().expect("term");
     let mut eg = EGraph::new(analysis);

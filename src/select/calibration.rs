@@ -19,7 +19,7 @@
 //! report's notes say which).
 
 use crate::analysis::facts::{DimRef, Fact};
-use crate::analysis::{Analysis, ClassId, OpId, ValueId};
+use crate::analysis::{ClassId, Dependencies, OpId, ValueId, WeightId};
 use crate::error::{Error, Result};
 use crate::ir::exec::{self, Tensor};
 use crate::group::Groups;
@@ -39,7 +39,7 @@ pub enum Compensate {
 #[derive(Clone, Copy, Debug)]
 pub enum Bias {
     /// A weight constant, along `dim`.
-    Weight { weight: usize, dim: usize, sign: f32 },
+    Weight { weight: WeightId, dim: usize, sign: f32 },
     /// A splat constant (torch-mlir folds the bias of a one-output layer
     /// into one): compensable when the layer has a single output channel.
     Splat { op: OpId, sign: f32 },
@@ -53,46 +53,24 @@ pub struct Sink {
     pub act: ValueId,
     pub act_dim: usize,
     /// The weight constant and its contracted dim.
-    pub weight: usize,
+    pub weight: WeightId,
     pub w_in: usize,
     /// The weight's output-channel dim (what a bias is added along).
     pub w_out: Option<usize>,
     pub bias: Option<Bias>,
 }
 
-/// The weight constant a (weight-view) value comes from, through ops with a
-/// single weight-view operand (transposes, reshapes, broadcasts).
-fn weight_source(a: &Analysis, v: Value) -> Option<usize> {
-    let mut cur = v;
-    for _ in 0..16 {
-        let vid = *a.value_index.get(&cur)?;
-        if let Some(w) = a.weights.iter().position(|w| w.value == vid) {
-            return Some(w);
-        }
-        let def = cur.defining_op()?;
-        let views: Vec<Value> = def
-            .operands()
-            .filter(|o| a.value_index.get(o).map(|&i| a.values[i].weight_view).unwrap_or(false))
-            .collect();
-        if views.len() != 1 {
-            return None;
-        }
-        cur = views[0];
-    }
-    None
-}
-
 /// The dims of weight `w` that lie in `class`.
-fn weight_dims_in(a: &Analysis, w: usize, class: ClassId) -> Vec<usize> {
-    let info = &a.values[a.weights[w].value];
-    (0..info.shape.len()).filter(|&d| a.class_of[info.first_space + d] == class).collect()
+fn weight_dims_in(a: &Dependencies, w: WeightId, class: ClassId) -> Vec<usize> {
+    let info = &a.value(a.weight(w).value);
+    (0..info.shape.len()).filter(|&d| a.class_of(info.space(d)) == class).collect()
 }
 
 /// Follows a sink's result through reshapes and transposes to the first
 /// add or subtract of a per-channel weight: the bias that compensation
 /// adjusts.
-fn find_bias(a: &Analysis, sink: OpId, out_class: ClassId) -> Option<Bias> {
-    let mut cur = a.ops[sink].result(0);
+fn find_bias(a: &Dependencies, sink: OpId, out_class: ClassId) -> Option<Bias> {
+    let mut cur = a.op(sink).result(0);
     for _ in 0..4 {
         let uses = cur.uses();
         if uses.len() != 1 {
@@ -122,13 +100,13 @@ fn find_bias(a: &Analysis, sink: OpId, out_class: ClassId) -> Option<Bias> {
                 return None;
             }
             let sign = if is_add { 1.0 } else { -1.0 };
-            if let Some(w) = weight_source(a, user.operand(other)) {
+            if let Some(w) = a.weight_behind(user.operand(other)) {
                 let dims = weight_dims_in(a, w, out_class);
                 return (dims.len() == 1).then(|| Bias::Weight { weight: w, dim: dims[0], sign });
             }
             let def = user.operand(other).defining_op()?;
-            let id = *a.op_index.get(&def)?;
-            let splat = a.op_facts[id].constant && a.op_facts[id].splat_results;
+            let id = a.op_id(def)?;
+            let splat = a.facts(id).constant && a.facts(id).splat_results;
             return splat.then_some(Bias::Splat { op: id, sign });
         }
         if matches!(name, "tosa.reshape" | "tensor.expand_shape" | "tensor.collapse_shape") {
@@ -141,12 +119,12 @@ fn find_bias(a: &Analysis, sink: OpId, out_class: ClassId) -> Option<Bias> {
 }
 
 /// Every sink of a prunable group's channels.
-pub fn find_sinks(a: &Analysis, groups: &Groups) -> Vec<Sink> {
+pub fn find_sinks(a: &Dependencies, groups: &Groups) -> Vec<Sink> {
     let member_classes: BTreeSet<ClassId> = groups.groups.iter().flat_map(|g| g.members.iter().map(|m| m.class)).collect();
     let mut sinks = Vec::new();
-    for (oid, &op) in a.ops.iter().enumerate() {
-        let facts = &a.op_facts[oid];
-        if !facts.contraction || !a.layer_ops.contains(&oid) {
+    for (oid, &op) in a.ops().iter_enumerated() {
+        let facts = &a.facts(oid);
+        if !facts.contraction || !a.is_layer_op(oid) {
             continue;
         }
         // Operand pairs coupled on a contracted loop (Same between operands).
@@ -156,17 +134,17 @@ pub fn find_sinks(a: &Analysis, groups: &Groups) -> Vec<Sink> {
             if !is_operand(x) || !is_operand(y) {
                 continue;
             }
-            let (Some(&xv), Some(&yv)) = (a.value_index.get(&x.value), a.value_index.get(&y.value)) else { continue };
-            let (act, act_dim, wv) = match (a.values[xv].weight_view, a.values[yv].weight_view) {
+            let (Some(xv), Some(yv)) = (a.value_id(x.value), a.value_id(y.value)) else { continue };
+            let (act, act_dim, wv) = match (a.value(xv).weight_view, a.value(yv).weight_view) {
                 (false, true) => (xv, x.dim, y.value),
                 (true, false) => (yv, y.dim, x.value),
                 _ => continue,
             };
-            let class = a.class_of[a.values[act].first_space + act_dim];
+            let class = a.class_of_dim(act, act_dim);
             if !member_classes.contains(&class) {
                 continue;
             }
-            let Some(weight) = weight_source(a, wv) else { continue };
+            let Some(weight) = a.weight_behind(wv) else { continue };
             let dims = weight_dims_in(a, weight, class);
             if dims.len() != 1 {
                 continue;
@@ -251,7 +229,7 @@ pub fn read_inputs(path: &str) -> Result<Vec<Tensor>> {
 
 /// Runs a copy of the module on `inputs`, returning every sink activation
 /// computed at the top level of `@main`.
-pub fn record(module: Op, a: &Analysis, sinks: &[Sink], inputs: &[Tensor]) -> Result<Activations> {
+pub fn record(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor]) -> Result<Activations> {
     let main = exec::main_function(module)?;
     let body = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
     let top_level = |v: Value| match v.def() {
@@ -261,7 +239,7 @@ pub fn record(module: Op, a: &Analysis, sinks: &[Sink], inputs: &[Tensor]) -> Re
     let mut wanted: Vec<(ValueId, usize)> = Vec::new();
     let mut missing = Vec::new();
     for s in sinks {
-        if top_level(a.values[s.act].value) {
+        if top_level(a.value(s.act).value) {
             if !wanted.iter().any(|(v, _)| *v == s.act) {
                 wanted.push((s.act, s.act_dim));
             }
@@ -282,7 +260,7 @@ pub fn record(module: Op, a: &Analysis, sinks: &[Sink], inputs: &[Tensor]) -> Re
     let copy_ret = copy_body.terminator().ok_or_else(|| Error::ir(main.location(), "copy lost return"))?;
     let mut new_operands: Vec<Value> = copy_ret.operands().collect();
     for (vid, _) in &wanted {
-        let v = a.values[*vid].value;
+        let v = a.value(*vid).value;
         let mapped = match v.def() {
             ValueDef::Result(op, r) => originals.iter().position(|o| *o == op).map(|i| copies[i].result(r)),
             ValueDef::Argument(_, i) => Some(copy_body.argument(i)),
@@ -319,9 +297,9 @@ impl Drop for Destroy {
 }
 
 /// Weight data as f32.
-fn weight_data(a: &Analysis, w: usize) -> Result<(Vec<f32>, Vec<i64>)> {
-    let (_, _, data) = dense::weight_elements(a.ops[a.weights[w].op])?;
-    Ok((data.to_f32(), a.values[a.weights[w].value].shape.clone()))
+fn weight_data(a: &Dependencies, w: WeightId) -> Result<(Vec<f32>, Vec<i64>)> {
+    let (_, _, data) = dense::weight_elements(a.op(a.weight(w).op))?;
+    Ok((data.to_f32(), a.value(a.weight(w).value).shape.clone()))
 }
 
 /// Sum of squares of weight `w` per index of `dim`.
@@ -339,14 +317,14 @@ fn per_index_sq(data: &[f32], shape: &[i64], dim: usize) -> Vec<f64> {
 /// sinks: `sum over sinks of var(activation) * |consumer weight slice|^2`,
 /// normalised to mean 1 within the group. Groups without recorded sinks are
 /// left out (they keep weight-magnitude importance).
-pub fn importance(a: &Analysis, groups: &Groups, sinks: &[Sink], acts: &Activations) -> Result<BTreeMap<usize, Vec<f64>>> {
+pub fn importance(a: &Dependencies, groups: &Groups, sinks: &[Sink], acts: &Activations) -> Result<BTreeMap<usize, Vec<f64>>> {
     let mut out = BTreeMap::new();
-    let mut norms: HashMap<(usize, usize), Vec<f64>> = HashMap::new();
+    let mut norms: HashMap<(WeightId, usize), Vec<f64>> = HashMap::new();
     for g in &groups.groups {
         let mut imp = vec![0f64; g.channels];
         let mut any = false;
         for s in sinks {
-            let class = a.class_of[a.values[s.act].first_space + s.act_dim];
+            let class = a.class_of_dim(s.act, s.act_dim);
             let Some(m) = g.members.iter().find(|m| m.class == class) else { continue };
             let Some((_, samples)) = acts.samples.get(&s.act) else { continue };
             any = true;
@@ -418,7 +396,7 @@ fn ridge_solve(g: &[f64], b: &[f64], n: usize, m: usize, ridge: f64) -> Option<V
 /// reconstruction from the kept channels). Returns notes on sinks it could
 /// not compensate.
 pub fn compensate(
-    a: &Analysis,
+    a: &Dependencies,
     plan: &PrunePlan,
     sinks: &[Sink],
     acts: &Activations,
@@ -431,21 +409,21 @@ pub fn compensate(
     }
     // Sinks sharing a weight share one compensation, fitted on all their
     // activations together.
-    let mut by_weight: BTreeMap<(usize, usize), Vec<&Sink>> = BTreeMap::new();
+    let mut by_weight: BTreeMap<(WeightId, usize), Vec<&Sink>> = BTreeMap::new();
     for s in sinks {
-        let class = a.class_of[a.values[s.act].first_space + s.act_dim];
+        let class = a.class_of_dim(s.act, s.act_dim);
         if plan.class_removed.contains_key(&class) {
             by_weight.entry((s.weight, s.w_in)).or_default().push(s);
         }
     }
-    let mut new_data: BTreeMap<usize, Vec<f32>> = BTreeMap::new();
+    let mut new_data: BTreeMap<WeightId, Vec<f32>> = BTreeMap::new();
     for ((w, w_in), group) in by_weight {
         let s0 = group[0];
-        let class = a.class_of[a.values[s0.act].first_space + s0.act_dim];
+        let class = a.class_of_dim(s0.act, s0.act_dim);
         let removed: Vec<usize> = plan.class_removed[&class].iter().map(|&i| i as usize).collect();
         let recorded: Vec<&Samples> = group.iter().filter_map(|s| acts.samples.get(&s.act).map(|(_, x)| x)).collect();
         if recorded.len() != group.len() {
-            notes.push(format!("no compensation at {}: its activation is not recorded", crate::group::describe_op(a.ops[s0.op])));
+            notes.push(format!("no compensation at {}: its activation is not recorded", crate::ir::describe::op(a.op(s0.op))));
             continue;
         }
         let channels = recorded[0].channels;
@@ -499,7 +477,7 @@ pub fn compensate(
                 }
                 None => notes.push(format!(
                     "least squares failed at {}; compensated the mean only",
-                    crate::group::describe_op(a.ops[s0.op])
+                    crate::ir::describe::op(a.op(s0.op))
                 )),
             }
         }
@@ -523,11 +501,11 @@ pub fn compensate(
         }
         // The constant part goes to the bias, along the weight's output dim.
         let Some(w_out) = s0.w_out else {
-            notes.push(format!("no mean compensation at {}: no output dim", crate::group::describe_op(a.ops[s0.op])));
+            notes.push(format!("no mean compensation at {}: no output dim", crate::ir::describe::op(a.op(s0.op))));
             continue;
         };
         let Some(bias) = s0.bias else {
-            notes.push(format!("no mean compensation at {}: no bias after it", crate::group::describe_op(a.ops[s0.op])));
+            notes.push(format!("no mean compensation at {}: no bias after it", crate::ir::describe::op(a.op(s0.op))));
             continue;
         };
         let n_out = shape[w_out];
@@ -555,7 +533,7 @@ pub fn compensate(
                 }
             }
             Bias::Splat { op, sign } if n_out == 1 => {
-                let op = a.ops[op];
+                let op = a.op(op);
                 let Ok((name, attr, e)) = dense::weight_elements(op) else { continue };
                 let value = e.get(0) + sign * delta[0] as f32;
                 // A one-value buffer builds a splat.
@@ -563,13 +541,13 @@ pub fn compensate(
             }
             Bias::Splat { .. } => notes.push(format!(
                 "no mean compensation at {}: its bias is a splat over several channels",
-                crate::group::describe_op(a.ops[s0.op])
+                crate::ir::describe::op(a.op(s0.op))
             )),
         }
     }
     // Write the new values (same types) back.
     for (w, values) in new_data {
-        let op = a.ops[a.weights[w].op];
+        let op = a.op(a.weight(w).op);
         let (name, attr, orig) = dense::weight_elements(op)?;
         dense::replace_value(op, name, &orig, attr, op.result(0).ty(), dense::encode(orig.kind, &values), "_compensated");
     }

@@ -8,7 +8,7 @@
 //! scores are divided by their mean, which makes scores of different groups
 //! comparable for global ranking (Torch-Pruning's `normalizer="mean"`).
 
-use crate::analysis::Analysis;
+use crate::analysis::{Dependencies, WeightId};
 use crate::error::Result;
 use crate::group::Group;
 use std::collections::HashMap;
@@ -44,17 +44,17 @@ fn f32_slice(bytes: &[u8]) -> Option<&[f32]> {
 /// Per-index magnitude sums of weight dims, computed once per (weight, dim).
 #[derive(Default)]
 pub struct SliceNorms {
-    cache: HashMap<(usize, usize), Vec<f64>>,
+    cache: HashMap<(WeightId, usize), Vec<f64>>,
 }
 
 impl SliceNorms {
     /// `out[j]` = sum of `|w|^p` over all elements whose index on `dim` is `j`.
-    fn per_index(&mut self, a: &Analysis, weight: usize, dim: usize, norm: Norm) -> Result<&Vec<f64>> {
+    fn per_index(&mut self, a: &Dependencies, weight: WeightId, dim: usize, norm: Norm) -> Result<&Vec<f64>> {
         if !self.cache.contains_key(&(weight, dim)) {
-            let w = &a.weights[weight];
-            let op = a.ops[w.op];
+            let w = &a.weight(weight);
+            let op = a.op(w.op);
             let (_, _, data) = crate::ir::dense::weight_elements(op)?;
-            let shape = &a.values[w.value].shape;
+            let shape = &a.value(w.value).shape;
             let n = shape[dim].max(0) as usize;
             let inner: usize = shape[dim + 1..].iter().product::<i64>().max(1) as usize;
             let outer: usize = shape[..dim].iter().product::<i64>().max(1) as usize;
@@ -108,7 +108,7 @@ impl SliceNorms {
     }
 
     /// Normalised importance of every channel of `group`.
-    pub fn group_importance(&mut self, a: &Analysis, group: &Group, norm: Norm) -> Result<Vec<f64>> {
+    pub fn group_importance(&mut self, a: &Dependencies, group: &Group, norm: Norm) -> Result<Vec<f64>> {
         let mut total = vec![0f64; group.channels];
         let members = group.weights.len().max(1) as f64;
         for cut in &group.weights {

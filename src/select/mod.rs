@@ -18,7 +18,7 @@ pub mod importance;
 
 use crate::tag::ComponentMap;
 use counts::WeightCounts;
-use crate::analysis::{Analysis, ClassId};
+use crate::analysis::{ClassId, Dependencies, IdVec, WeightId};
 use crate::error::{Error, Result};
 use crate::group::{Group, Grouping, Groups};
 use crate::select::importance::{Norm, SliceNorms};
@@ -213,7 +213,7 @@ struct Unit {
 /// Splits a group's channels (least important first) into removable units,
 /// each taking the group to the next kept count `round-to` allows, never
 /// below `min-keep` nor below what `max-ratio` keeps.
-fn units(group: &Group, importance: &[f64], opts: &PlanOptions, flops_per_element: &[u64]) -> Vec<Unit> {
+fn units(group: &Group, importance: &[f64], opts: &PlanOptions, flops_per_element: &IdVec<WeightId, u64>) -> Vec<Unit> {
     let c = group.channels;
     let mut order: Vec<u32> = (0..c as u32).collect();
     order.sort_by(|&x, &y| importance[x as usize].total_cmp(&importance[y as usize]).then(x.cmp(&y)));
@@ -261,11 +261,8 @@ fn check_component_names(map: &ComponentMap, opts: &PlanOptions) -> Result<()> {
     let known: BTreeSet<&str> = map.components().map(|(_, n)| n).collect();
     for name in opts.protect.iter().chain(opts.component_weights.iter().map(|(n, _)| n)) {
         if !known.contains(name.as_str()) {
-            let list: Vec<&str> = known.iter().copied().collect();
-            return Err(Error::option(
-                "component-prune",
-                format!("unknown component '{name}' (components: {})", list.join(", ")),
-            ));
+            let known = known.iter().map(|n| n.to_string()).collect();
+            return Err(Error::UnknownComponent { name: name.clone(), known });
         }
     }
     Ok(())
@@ -291,11 +288,11 @@ struct Candidates {
 }
 
 fn candidates(
-    a: &Analysis,
+    a: &Dependencies,
     groups: &Groups,
     map: &ComponentMap,
     opts: &PlanOptions,
-    flops_per_element: &[u64],
+    flops_per_element: &IdVec<WeightId, u64>,
     plan: &mut PrunePlan,
 ) -> Result<Candidates> {
     let protected: BTreeSet<usize> = opts.protect.iter().filter_map(|n| map.id(n)).collect();
@@ -413,7 +410,7 @@ fn select_local(groups: &Groups, cands: &Candidates, unpruned: &WeightCounts, bu
 }
 
 /// Chooses what to remove.
-pub fn select(a: &Analysis, groups: &Groups, map: &ComponentMap, opts: &PlanOptions) -> Result<PrunePlan> {
+pub fn select(a: &Dependencies, groups: &Groups, map: &ComponentMap, opts: &PlanOptions) -> Result<PrunePlan> {
     check_component_names(map, opts)?;
     let mut plan = PrunePlan::default();
     let unpruned = WeightCounts::new(a);

@@ -4,19 +4,19 @@
 
 use crate::common::{fixture, load, parse, references, with_blobs, DIALECTS, MODELS};
 use mcprune::tag::{assign, ComponentMap, TagOptions};
-use mcprune::analysis::Analysis;
+use mcprune::analysis::Dependencies;
 use mcprune::group::{Group, Grouping, Groups};
 use mcprune::report::Report;
 
 struct Grouped {
-    analysis: Analysis,
+    analysis: Dependencies,
     map: ComponentMap,
     groups: Groups,
 }
 
 fn group(module: mcprune::ir::Op) -> Grouped {
     let map = assign(module, &TagOptions::default());
-    let analysis = Analysis::run(module);
+    let analysis = Dependencies::run(module);
     let groups = Groups::build(&analysis, &map);
     Grouped { analysis, map, groups }
 }
@@ -75,7 +75,7 @@ fn rooted_at<'a>(g: &'a Grouped, loc: &str) -> &'a Group {
         .groups
         .iter()
         .find(|gr| {
-            g.analysis.roots[gr.root].iter().any(|&(op, _)| g.analysis.ops[op].location().first_name() == Some(loc))
+            g.analysis.roots(gr.root).iter().any(|&(op, _)| g.analysis.op(op).location().first_name() == Some(loc))
         })
         .unwrap_or_else(|| panic!("no group rooted at {loc}"))
 }
@@ -85,7 +85,7 @@ fn cut<'a>(g: &'a Grouped, group: &'a Group, loc: &str, dim: usize) -> &'a Vec<V
     &group
         .weights
         .iter()
-        .find(|w| g.analysis.ops[g.analysis.weights[w.weight].op].location().first_name() == Some(loc) && w.dim == dim)
+        .find(|w| g.analysis.op(g.analysis.weight(w.weight).op).location().first_name() == Some(loc) && w.dim == dim)
         .unwrap_or_else(|| panic!("group {} does not cut {loc} dim {dim}", group.id))
         .indices
 }
@@ -272,10 +272,10 @@ fn a_mean_over_the_hidden_dim_keeps_it_prunable_and_names_its_count() {
     let g = layernorm("4.0", "");
     let fc = rooted_at(&g, "fc");
     assert!(fc.prunable(), "{:?}", fc.frozen);
-    let [norm] = g.analysis.normalizations.as_slice() else { panic!("one mean: {:?}", g.analysis.normalizations) };
-    assert_eq!(g.analysis.ops[norm.op].location().first_name(), Some("norm"));
+    let [norm] = g.analysis.normalizations() else { panic!("one mean: {:?}", g.analysis.normalizations()) };
+    assert_eq!(g.analysis.op(norm.op).location().first_name(), Some("norm"));
     assert_eq!(norm.summed.len(), 1);
-    assert_eq!(g.analysis.class_of[norm.summed[0]], fc.root);
+    assert_eq!(g.analysis.class_of(norm.summed[0]), fc.root);
     let [size] = norm.sizes.as_slice() else { panic!("one size constant") };
     assert_eq!((size.holder.name(), size.operand, size.reciprocal, size.captured), ("arith.divf", 1, false, false));
 }
@@ -286,7 +286,7 @@ fn a_sum_not_divided_by_its_count_freezes_the_dim() {
     let g = layernorm("3.0", "");
     let why = rooted_at(&g, "fc").frozen.as_deref().expect("a plain sum must freeze").to_string();
     assert!(why.contains("reduced by 'linalg.generic'") && why.contains("norm"), "{why}");
-    assert!(g.analysis.normalizations.is_empty());
+    assert!(g.analysis.normalizations().is_empty());
 }
 
 const UNKNOWN_OP: &str = r#"

@@ -4,7 +4,7 @@
 
 use crate::common::{fixture, load};
 use crate::numeric::{calibration_file, io, prune};
-use mcprune::analysis::Analysis;
+use mcprune::analysis::Dependencies;
 use mcprune::ir::exec::{max_abs_diff, read_tensors, run};
 use mcprune::ir::dense::FloatElements;
 use mcprune::passes::component_prune::Outcome;
@@ -100,11 +100,11 @@ func.func @main(%x: tensor<2x4xf32>) -> tensor<2x2xf32> {
 
 /// Every weight's values, in the module's order.
 fn weight_values(module: mcprune::ir::Op) -> Vec<Vec<f32>> {
-    let a = Analysis::run(module);
-    a.weights
+    let a = Dependencies::run(module);
+    a.weights()
         .iter()
         .map(|w| {
-            let op = a.ops[w.op];
+            let op = a.op(w.op);
             let attr = op.attribute("value").or_else(|| op.attribute("values")).expect("data");
             FloatElements::read(attr).expect("readable").expect("float").to_f32()
         })

@@ -5,7 +5,7 @@
 //! in exactly the ways documented there, checked here model by model.
 
 use crate::common::{fixture, load, reference, DIALECTS, MODELS};
-use mcprune::analysis::Analysis;
+use mcprune::analysis::Dependencies;
 use mcprune::ir::dense::FloatElements;
 use std::collections::BTreeMap;
 
@@ -43,16 +43,16 @@ fn documented(model: &str) -> Difference {
 /// hold equal weight (ones) and bias (zeros) vectors, three parameters each.
 fn count(path: &str) -> (u64, u64) {
     let loaded = load(path);
-    let a = Analysis::run(loaded.module.op());
+    let a = Dependencies::run(loaded.module.op());
     let mut seen: BTreeMap<(String, Vec<i64>, Vec<u8>), usize> = BTreeMap::new();
     let (mut total, mut copies) = (0, 0);
-    for w in &a.weights {
-        let op = a.ops[w.op];
+    for w in a.weights() {
+        let op = a.op(w.op);
         let attr = op.attribute("value").or_else(|| op.attribute("values")).expect("data");
         let data = FloatElements::read(attr).expect("readable").expect("float");
         total += w.elements;
         let path = op.location().first_name().unwrap_or("").to_string();
-        let key = (path, a.values[w.value].shape.clone(), data.bytes().to_vec());
+        let key = (path, a.value(w.value).shape.clone(), data.bytes().to_vec());
         let n = seen.entry(key).or_insert(0);
         if *n > 0 {
             copies += w.elements;

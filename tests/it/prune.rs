@@ -5,7 +5,7 @@
 use crate::common::{fixture, parse, with_blobs, DIALECTS};
 use crate::numeric::{prune, prune_module};
 use mcprune::tag::{assign, TagOptions};
-use mcprune::analysis::Analysis;
+use mcprune::analysis::Dependencies;
 use mcprune::group::Groups;
 use mcprune::ir::dense::FloatElements;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,18 +13,18 @@ use std::collections::{BTreeMap, BTreeSet};
 /// (component, op location, shape, bytes) of every weight constant.
 pub fn weights(module: mcprune::ir::Op) -> Vec<(String, String, Vec<i64>, Vec<u8>)> {
     let map = assign(module, &TagOptions::default());
-    let a = Analysis::run(module);
+    let a = Dependencies::run(module);
     let mut out: Vec<_> = a
-        .weights
+        .weights()
         .iter()
         .map(|w| {
-            let op = a.ops[w.op];
+            let op = a.op(w.op);
             let attr = op.attribute("value").or_else(|| op.attribute("values")).expect("data");
             let data = FloatElements::read(attr).expect("readable").expect("float");
             (
                 map.component_of(op).map(|c| map.name(c).to_string()).unwrap_or_default(),
                 op.location().first_name().unwrap_or("").to_string(),
-                a.values[w.value].shape.clone(),
+                a.value(w.value).shape.clone(),
                 data.bytes().to_vec(),
             )
         })
@@ -50,7 +50,7 @@ fn protect_leaves_every_encoder_weight_byte_identical() {
 /// Channel counts of interface groups, keyed by the components they span.
 fn interface_sizes(module: mcprune::ir::Op) -> BTreeMap<Vec<String>, Vec<usize>> {
     let map = assign(module, &TagOptions::default());
-    let a = Analysis::run(module);
+    let a = Dependencies::run(module);
     let groups = Groups::build(&a, &map);
     let mut out: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
     for g in groups.groups.iter().filter(|g| g.is_interface()) {

@@ -3,7 +3,7 @@
 //! freezes every dim it touches, and the report says which op did.
 //!
 //! Function calls, returns and `scf` loops couple values across regions and
-//! are handled by the analysis itself ([`super::Analysis`]), not here.
+//! are handled by the analysis itself ([`super::Dependencies`]), not here.
 
 pub mod core;
 pub mod linalg;
@@ -34,6 +34,13 @@ pub fn is_structural(op: Op) -> bool {
         op.name(),
         "func.func" | "func.return" | "func.call" | "scf.for" | "scf.yield" | "scf.if" | "builtin.module"
     )
+}
+
+/// Ops whose regions are a scalar payload of the op itself (the body of a
+/// `linalg` op, the pad value of `tensor.pad`), not tensor code: nothing in
+/// them is analysed, tagged or rewritten on its own.
+pub fn has_payload_regions(op: Op) -> bool {
+    op.dialect() == "linalg" || matches!(op.name(), "tensor.pad" | "tensor.generate")
 }
 
 /// The facts of `op` by its dialect's table; unknown ops and rules that give
