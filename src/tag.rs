@@ -18,6 +18,7 @@
 //! value of `tensor.pad`) belong to the op that holds the region and are not
 //! tagged separately.
 
+use crate::analysis::rules::has_payload_regions;
 use crate::ir::location::ModulePath;
 use crate::ir::{Attribute, Op};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -137,11 +138,6 @@ impl ComponentMap {
     }
 }
 
-/// Ops whose regions are a scalar payload of the op itself, not tensor code.
-fn has_payload_regions(op: Op) -> bool {
-    matches!(op.dialect(), "linalg") || matches!(op.name(), "tensor.pad" | "tensor.generate")
-}
-
 /// Ops that only hold other ops and are never tagged.
 fn is_container(op: Op) -> bool {
     matches!(op.name(), "builtin.module" | "func.func" | "ml_program.func")
@@ -185,106 +181,125 @@ fn called_functions(module: Op) -> BTreeSet<&'static str> {
 pub fn assign(module: Op, opts: &TagOptions) -> ComponentMap {
     let ops = taggable_ops(module);
     let called = called_functions(module);
-    let mut names: Vec<String> = Vec::new();
-    let mut first_use: Vec<(bool, usize)> = Vec::new();
-    let mut of_op: HashMap<Op, (ComponentId, Source)> = HashMap::new();
-    let intern = |name: String, names: &mut Vec<String>| -> ComponentId {
-        if let Some(i) = names.iter().position(|n| *n == name) {
-            i
-        } else {
-            names.push(name);
-            names.len() - 1
-        }
-    };
-
+    let mut tags = Tagging::default();
     // Sources 1-3 and the producer fallback, in program order so producers
     // are decided before their users.
     let mut pending_users: Vec<Op> = Vec::new();
     for (index, &(op, func)) in ops.iter().enumerate() {
-        let mut decided: Option<(String, Source)> = None;
-        if opts.strategy.uses(Source::Attr) {
-            if let Some(name) = op.discardable_attribute(COMPONENT_ATTR).and_then(|a| a.string_value()) {
-                decided = Some((name.to_string(), Source::Attr));
-            }
-        }
-        if decided.is_none() && opts.strategy.uses(Source::Func) {
-            if let Some(callee) = op.callee().filter(|c| called.contains(c)) {
-                decided = Some((callee.to_string(), Source::Func));
-            } else if let Some(f) = func.filter(|f| called.contains(f)) {
-                decided = Some((f.to_string(), Source::Func));
-            }
-        }
-        if decided.is_none() && opts.strategy.uses(Source::Loc) {
-            if let Some(path) = op.location().first_name().and_then(ModulePath::parse) {
-                decided = Some((path.prefix(opts.depth), Source::Loc));
-            }
-        }
-        if decided.is_none() {
-            decided = op
-                .operands()
-                .filter_map(|v| v.defining_op())
-                .find_map(|p| of_op.get(&p).copied())
-                .map(|(c, _)| (names[c].clone(), Source::Producers));
-        }
-        match decided {
-            Some((name, source)) => {
-                let c = intern(name, &mut names);
-                of_op.insert(op, (c, source));
-                if first_use.len() < names.len() {
-                    first_use.push((op.num_operands() == 0, index));
-                } else if op.num_operands() > 0 && first_use[c].0 {
-                    first_use[c] = (false, index);
-                }
-            }
+        match decide(op, func, &called, opts, &tags) {
+            Some((name, source)) => tags.tag(op, name, source, index),
             None => pending_users.push(op),
         }
     }
+    tag_by_users(&mut tags, &pending_users);
+    let ops: Vec<Op> = ops.into_iter().map(|(op, _)| op).collect();
+    for &op in &ops {
+        if !tags.of_op.contains_key(&op) {
+            let c = tags.intern(ROOT_COMPONENT.to_string());
+            if tags.first_use.len() < tags.names.len() {
+                tags.first_use.push((true, usize::MAX));
+            }
+            tags.of_op.insert(op, (c, Source::Root));
+        }
+    }
+    tags.into_map(ops)
+}
 
-    // Ops without a decided producer (constants, empties): the component
-    // their users agree on. Users come later in program order, so walk the
-    // pending ops backwards until nothing changes.
+/// Components found so far, in order of discovery.
+#[derive(Default)]
+struct Tagging {
+    names: Vec<String>,
+    /// Per component: whether its first op is a constant (no operands),
+    /// and that op's program index; computing ops take precedence.
+    first_use: Vec<(bool, usize)>,
+    of_op: HashMap<Op, (ComponentId, Source)>,
+}
+
+impl Tagging {
+    fn intern(&mut self, name: String) -> ComponentId {
+        if let Some(i) = self.names.iter().position(|n| *n == name) {
+            i
+        } else {
+            self.names.push(name);
+            self.names.len() - 1
+        }
+    }
+
+    fn tag(&mut self, op: Op, name: String, source: Source, index: usize) {
+        let c = self.intern(name);
+        self.of_op.insert(op, (c, source));
+        if self.first_use.len() < self.names.len() {
+            self.first_use.push((op.num_operands() == 0, index));
+        } else if op.num_operands() > 0 && self.first_use[c].0 {
+            self.first_use[c] = (false, index);
+        }
+    }
+
+    /// Stable order: execution order of first use, `<root>` last.
+    fn into_map(self, ops: Vec<Op>) -> ComponentMap {
+        let Tagging { names, first_use, of_op } = self;
+        let mut order: Vec<ComponentId> = (0..names.len()).collect();
+        order.sort_by_key(|&c| (names[c] == ROOT_COMPONENT, first_use[c].0, first_use[c].1));
+        let mut remap = vec![0; names.len()];
+        for (new, &old) in order.iter().enumerate() {
+            remap[old] = new;
+        }
+        let names = order.iter().map(|&c| names[c].clone()).collect();
+        let of_op = of_op.into_iter().map(|(op, (c, s))| (op, (remap[c], s))).collect();
+        ComponentMap { names, ops, of_op }
+    }
+}
+
+/// The component of `op` by the first source the strategy allows that
+/// names one: its attribute, its (called) function, its location, then its
+/// producers' component.
+fn decide(op: Op, func: Option<&str>, called: &BTreeSet<&str>, opts: &TagOptions, tags: &Tagging) -> Option<(String, Source)> {
+    if opts.strategy.uses(Source::Attr) {
+        if let Some(name) = op.discardable_attribute(COMPONENT_ATTR).and_then(|a| a.string_value()) {
+            return Some((name.to_string(), Source::Attr));
+        }
+    }
+    if opts.strategy.uses(Source::Func) {
+        if let Some(callee) = op.callee().filter(|c| called.contains(c)) {
+            return Some((callee.to_string(), Source::Func));
+        } else if let Some(f) = func.filter(|f| called.contains(f)) {
+            return Some((f.to_string(), Source::Func));
+        }
+    }
+    if opts.strategy.uses(Source::Loc) {
+        if let Some(path) = op.location().first_name().and_then(ModulePath::parse) {
+            return Some((path.prefix(opts.depth), Source::Loc));
+        }
+    }
+    op.operands()
+        .filter_map(|v| v.defining_op())
+        .find_map(|p| tags.of_op.get(&p).copied())
+        .map(|(c, _)| (tags.names[c].clone(), Source::Producers))
+}
+
+/// Ops without a decided producer (constants, empties) take the component
+/// their users agree on. Users come later in program order, so the pending
+/// ops are walked backwards until nothing changes.
+fn tag_by_users(tags: &mut Tagging, pending_users: &[Op]) {
     let mut changed = true;
     while changed {
         changed = false;
         for &op in pending_users.iter().rev() {
-            if of_op.contains_key(&op) {
+            if tags.of_op.contains_key(&op) {
                 continue;
             }
             let users: BTreeSet<ComponentId> = op
                 .results()
                 .flat_map(|v| v.uses())
-                .filter_map(|(u, _)| of_op.get(&enclosing_taggable(u)).map(|&(c, _)| c))
+                .filter_map(|(u, _)| tags.of_op.get(&enclosing_taggable(u)).map(|&(c, _)| c))
                 .collect();
-            let all_used: bool =
-                op.results().flat_map(|v| v.uses()).all(|(u, _)| of_op.contains_key(&enclosing_taggable(u)));
-            if users.len() == 1 && all_used {
-                let c = *users.iter().next().unwrap_or(&0);
-                of_op.insert(op, (c, Source::Users));
+            let all_used = op.results().flat_map(|v| v.uses()).all(|(u, _)| tags.of_op.contains_key(&enclosing_taggable(u)));
+            if let (1, true, Some(&c)) = (users.len(), all_used, users.first()) {
+                tags.of_op.insert(op, (c, Source::Users));
                 changed = true;
             }
         }
     }
-    let ops: Vec<Op> = ops.into_iter().map(|(op, _)| op).collect();
-    for &op in &ops {
-        if !of_op.contains_key(&op) {
-            let c = intern(ROOT_COMPONENT.to_string(), &mut names);
-            if first_use.len() < names.len() {
-                first_use.push((true, usize::MAX));
-            }
-            of_op.insert(op, (c, Source::Root));
-        }
-    }
-
-    // Stable order: execution order of first use, `<root>` last.
-    let mut order: Vec<ComponentId> = (0..names.len()).collect();
-    order.sort_by_key(|&c| (names[c] == ROOT_COMPONENT, first_use[c].0, first_use[c].1));
-    let mut remap = vec![0; names.len()];
-    for (new, &old) in order.iter().enumerate() {
-        remap[old] = new;
-    }
-    let names = order.iter().map(|&c| names[c].clone()).collect();
-    let of_op = of_op.into_iter().map(|(op, (c, s))| (op, (remap[c], s))).collect();
-    ComponentMap { names, ops, of_op }
 }
 
 /// A use inside a payload region counts as a use by the op holding it.
