@@ -19,6 +19,7 @@
 //! report's notes say which).
 
 use crate::analysis::facts::{DimRef, Fact};
+use crate::analysis::rules::{self, Role};
 use crate::analysis::{ClassId, Dependencies, OpId, ValueId, WeightId};
 use crate::error::{Error, Result};
 use crate::ir::exec::{self, Tensor};
@@ -77,29 +78,13 @@ fn find_bias(a: &Dependencies, sink: OpId, out_class: ClassId) -> Option<Bias> {
             return None;
         }
         let (user, pos) = uses[0];
-        let name = user.name();
-        let body = if name == "linalg.generic" {
-            let mut ops = Vec::new();
-            user.walk(&mut |o| {
-                if o != user {
-                    ops.push(o.name());
-                }
-                true
-            });
-            ops
-        } else {
-            Vec::new()
-        };
-        let is_add = matches!(name, "tosa.add" | "linalg.add" | "arith.addf")
-            || (name == "linalg.generic" && body == ["arith.addf", "linalg.yield"]);
-        let is_sub = matches!(name, "tosa.sub" | "linalg.sub" | "arith.subf")
-            || (name == "linalg.generic" && body == ["arith.subf", "linalg.yield"]);
-        if is_add || is_sub {
+        let role = rules::role(user);
+        if matches!(role, Some(Role::Add | Role::Sub)) {
             let other = (0..2).find(|&i| i != pos)?;
-            if is_sub && pos != 0 {
+            if role == Some(Role::Sub) && pos != 0 {
                 return None;
             }
-            let sign = if is_add { 1.0 } else { -1.0 };
+            let sign = if role == Some(Role::Add) { 1.0 } else { -1.0 };
             if let Some(w) = a.weight_behind(user.operand(other)) {
                 let dims = weight_dims_in(a, w, out_class);
                 return (dims.len() == 1).then(|| Bias::Weight { weight: w, dim: dims[0], sign });
@@ -109,7 +94,7 @@ fn find_bias(a: &Dependencies, sink: OpId, out_class: ClassId) -> Option<Bias> {
             let splat = a.facts(id).constant && a.facts(id).splat_results;
             return splat.then_some(Bias::Splat { op: id, sign });
         }
-        if matches!(name, "tosa.reshape" | "tensor.expand_shape" | "tensor.collapse_shape") {
+        if role == Some(Role::Reshape) {
             cur = user.result(0);
             continue;
         }

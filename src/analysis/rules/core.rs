@@ -1,7 +1,7 @@
 //! `tensor`, `arith` and `math`: shape ops (empty, reshape, concat, slice,
 //! pad, cast), constants, and element-wise arithmetic on tensors.
 
-use super::{all_operands, concat, constant, elementwise, reshape, shape, windows, DialectRules};
+use super::{all_operands, concat, constant, elementwise, reshape, shape, windows, DialectRules, Role};
 use crate::analysis::facts::{DimRef, Fact, FreezeReason, OpFacts, SizeConstant};
 use crate::ir::Op;
 
@@ -24,6 +24,8 @@ pub static TENSOR_RULES: DialectRules = DialectRules {
         ("tensor.insert", positional),
     ],
     fallback: None,
+    roles: &[("tensor.expand_shape", Role::Reshape), ("tensor.collapse_shape", Role::Reshape)],
+    role_of: None,
 };
 
 pub static ARITH_RULES: DialectRules = DialectRules {
@@ -31,12 +33,16 @@ pub static ARITH_RULES: DialectRules = DialectRules {
     rules: &[("arith.constant", constant_op)],
     // Every other arith op is element-wise (on tensors) or scalar.
     fallback: Some(|op, out| elementwise(op, &all_operands(op), out)),
+    roles: &[("arith.addf", Role::Add), ("arith.subf", Role::Sub)],
+    role_of: None,
 };
 
 pub static MATH_RULES: DialectRules = DialectRules {
     dialect: "math",
     rules: &[],
     fallback: Some(|op, out| elementwise(op, &all_operands(op), out)),
+    roles: &[],
+    role_of: None,
 };
 
 fn no_facts(_: Op, _: &mut OpFacts) -> Result<(), FreezeReason> {

@@ -7,7 +7,7 @@
 //! reductions (maxima, sums used as sums) are frozen. A generic whose body
 //! reads `linalg.index` depends on positions and is frozen.
 
-use super::{DialectRules, RuleFn};
+use super::{DialectRules, Role, RuleFn};
 use crate::analysis::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
 use crate::ir::{self, MapExpr, Op};
 
@@ -15,7 +15,28 @@ pub static RULES: DialectRules = DialectRules {
     dialect: "linalg",
     rules: &[("linalg.fill", fill), ("linalg.softmax", softmax), ("linalg.yield", no_facts)],
     fallback: Some(structured as RuleFn),
+    roles: &[("linalg.add", Role::Add), ("linalg.sub", Role::Sub)],
+    role_of: Some(generic_role),
 };
+
+/// A `linalg.generic` whose payload only adds (subtracts) its inputs.
+fn generic_role(op: Op) -> Option<Role> {
+    if op.name() != "linalg.generic" {
+        return None;
+    }
+    let mut body = Vec::new();
+    op.walk(&mut |o| {
+        if o != op {
+            body.push(o.name());
+        }
+        true
+    });
+    match body.as_slice() {
+        ["arith.addf", "linalg.yield"] => Some(Role::Add),
+        ["arith.subf", "linalg.yield"] => Some(Role::Sub),
+        _ => None,
+    }
+}
 
 fn no_facts(_: Op, _: &mut OpFacts) -> Result<(), FreezeReason> {
     Ok(())

@@ -22,6 +22,30 @@ pub struct DialectRules {
     /// Applies to ops of the dialect that are not in `rules` (linalg: every
     /// structured op, through its indexing maps).
     pub fallback: Option<RuleFn>,
+    /// Ops whose role a phase needs beyond their facts, by name.
+    pub roles: &'static [(&'static str, Role)],
+    /// The role of ops of the dialect that are not in `roles` (a
+    /// `linalg.generic` by its payload).
+    pub role_of: Option<fn(Op) -> Option<Role>>,
+}
+
+/// What an op computes, where the facts do not say it: calibration looks
+/// through reshapes for the bias added (or subtracted) after a layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Add,
+    Sub,
+    Reshape,
+}
+
+/// The role of `op` by its dialect's table.
+pub fn role(op: Op) -> Option<Role> {
+    let rules = DIALECTS.iter().find(|d| d.dialect == op.dialect())?;
+    let name = op.name();
+    match rules.roles.iter().find(|(n, _)| *n == name) {
+        Some(&(_, role)) => Some(role),
+        None => rules.role_of.and_then(|f| f(op)),
+    }
 }
 
 /// Every dialect the analysis knows.

@@ -6,7 +6,7 @@
 //! are not data. Everything else (gather, resize, rescale, control flow, ...)
 //! has no rule and freezes what it touches.
 
-use super::{all_operands, concat, constant, elementwise, reshape, windows, DialectRules};
+use super::{all_operands, concat, constant, elementwise, reshape, windows, DialectRules, Role};
 use crate::analysis::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
 use crate::ir::Op;
 
@@ -73,6 +73,8 @@ pub static RULES: DialectRules = DialectRules {
         ("tosa.const_shape", shape_constant),
     ],
     fallback: None,
+    roles: &[("tosa.add", Role::Add), ("tosa.sub", Role::Sub), ("tosa.reshape", Role::Reshape)],
+    role_of: None,
 };
 
 fn all_data(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
