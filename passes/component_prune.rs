@@ -36,7 +36,7 @@ use crate::ir::Op;
 use crate::output::write_file;
 pub use crate::pipeline::Outcome;
 use crate::pipeline::{self, Materialize, PruneOptions};
-use crate::select::calibration::Compensate;
+use crate::rewrite::compensate::Compensate;
 use crate::select::importance::Norm;
 use crate::select::{Budget, Interfaces, PlanOptions, Rank, Rounding, Scope};
 

@@ -16,7 +16,8 @@ use crate::group::Groups;
 use crate::ir::{dense, Op};
 use crate::report::{flops, Report};
 use crate::rewrite;
-use crate::select::calibration::{self, Activations, Compensate, Sink};
+use crate::rewrite::compensate::{self, Compensate};
+use crate::select::calibration::{self, Activations, Sink};
 use crate::select::counts::WeightCounts;
 use crate::select::{select, PlanOptions, PrunePlan};
 use crate::tag::{assign, ComponentMap, TagOptions};
@@ -61,7 +62,7 @@ pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
     let mut plan = select(&deps, &groups, &components, &with_statistics(&opts.plan, statistics.as_ref()))?;
     timer.done("selection");
     if let Some(stats) = &statistics {
-        let notes = calibration::compensate(&deps, &plan, &stats.sinks, &stats.activations, opts.compensate, opts.ridge)?;
+        let notes = compensate::apply(&deps, &plan, &stats.sinks, &stats.activations, opts.compensate, opts.ridge)?;
         plan.notes.extend(notes);
     }
     let mut report = Report::build(&deps, &components, &groups, opts.plan.grouping);

@@ -15,6 +15,7 @@
 //! channels' weights instead, for checking.
 
 pub mod build;
+pub mod compensate;
 pub mod extract;
 pub mod lang;
 pub mod mask;
