@@ -319,6 +319,12 @@ extern "C" {
 
 // ---------------------------------------------------------------- operations
 
+/// Panics unless `i` is below `n`: the C API does not check indices, and
+/// reading past the end would read freed or foreign memory.
+fn check_index(what: &str, i: usize, n: usize) {
+    assert!(i < n, "{what} {i} out of range (there are {n})");
+}
+
 impl Op {
     pub fn name(self) -> &'static str {
         // SAFETY: live op (module invariant); its name's identifier lives in
@@ -348,7 +354,8 @@ impl Op {
     }
 
     pub fn operand(self, i: usize) -> Value {
-        // SAFETY: live op (module invariant); `i` is in range (the caller's to keep).
+        check_index("operand", i, self.num_operands());
+        // SAFETY: live op (module invariant), `i` in range.
         Value(unsafe { mlirOperationGetOperand(self.0, i as isize) })
     }
 
@@ -357,7 +364,8 @@ impl Op {
     }
 
     pub fn set_operand(self, i: usize, v: Value) {
-        // SAFETY: live op and value (module invariant); `i` is in range (the caller's to keep).
+        check_index("operand", i, self.num_operands());
+        // SAFETY: live op and value (module invariant), `i` in range.
         unsafe { mlirOperationSetOperand(self.0, i as isize, v.0) }
     }
 
@@ -367,7 +375,8 @@ impl Op {
     }
 
     pub fn result(self, i: usize) -> Value {
-        // SAFETY: live op (module invariant); `i` is in range (the caller's to keep).
+        check_index("result", i, self.num_results());
+        // SAFETY: live op (module invariant), `i` in range.
         Value(unsafe { mlirOperationGetResult(self.0, i as isize) })
     }
 
@@ -381,7 +390,8 @@ impl Op {
     }
 
     pub fn region(self, i: usize) -> Region {
-        // SAFETY: live op (module invariant); `i` is in range (the caller's to keep).
+        check_index("region", i, self.num_regions());
+        // SAFETY: live op (module invariant), `i` in range.
         Region(unsafe { mlirOperationGetRegion(self.0, i as isize) })
     }
 
@@ -508,9 +518,10 @@ impl Op {
 
     /// Inserts this detached op before `anchor`; the block owns it from then on.
     pub fn insert_before(self, anchor: Op) {
+        assert!(self.block().is_none(), "inserting an op that is already in a block");
         let block = anchor.block().expect("anchor op must be in a block");
-        // SAFETY: live ops (module invariant); `anchor` is in `block`, and
-        // `self` is detached (the caller's to keep).
+        // SAFETY: live ops (module invariant); `self` is detached and
+        // `anchor` is in `block`, as the C API requires.
         unsafe { mlirBlockInsertOwnedOperationBefore(block.0, anchor.0, self.0) }
     }
 
@@ -613,7 +624,8 @@ impl Block {
     }
 
     pub fn argument(self, i: usize) -> Value {
-        // SAFETY: live block (module invariant); `i` is in range (the caller's to keep).
+        check_index("block argument", i, self.num_arguments());
+        // SAFETY: live block (module invariant), `i` in range.
         Value(unsafe { mlirBlockGetArgument(self.0, i as isize) })
     }
 
@@ -635,8 +647,8 @@ impl Block {
 
     /// Appends the detached `op`; the block owns it from then on.
     pub fn append(self, op: Op) {
-        // SAFETY: live block and op (module invariant); `op` is detached (the
-        // caller's to keep).
+        assert!(op.block().is_none(), "appending an op that is already in a block");
+        // SAFETY: live block and op (module invariant); `op` is detached.
         unsafe { mlirBlockAppendOwnedOperation(self.0, op.0) }
     }
 
@@ -653,8 +665,8 @@ impl Block {
 
     /// Inserts the detached `op` first; the block owns it from then on.
     pub fn insert_at_start(self, op: Op) {
-        // SAFETY: live block and op (module invariant); `op` is detached (the
-        // caller's to keep).
+        assert!(op.block().is_none(), "inserting an op that is already in a block");
+        // SAFETY: live block and op (module invariant); `op` is detached.
         unsafe { mlirBlockInsertOwnedOperation(self.0, 0, op.0) }
     }
 }
@@ -847,7 +859,8 @@ impl Type {
     /// A ranked tensor type with the given static shape, keeping the element
     /// type and encoding of `self`, which must be a ranked tensor type.
     pub fn ranked_tensor_like(self, shape: &[i64]) -> Type {
-        // SAFETY: live type (module invariant), a ranked tensor (the caller's to keep).
+        assert!(self.is_ranked_tensor(), "{self} is not a ranked tensor type");
+        // SAFETY: live type (module invariant), checked to be a ranked tensor.
         let (elem, enc) = unsafe { (mlirShapedTypeGetElementType(self.0), mlirRankedTensorTypeGetEncoding(self.0)) };
         // SAFETY: `shape` holds `shape.len()` dims and outlives the call;
         // `elem` and `enc` come from a live type.
