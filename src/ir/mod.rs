@@ -219,8 +219,9 @@ impl Context {
 // ---------------------------------------------------------------- owned ops
 
 /// Owns a detached operation (a parsed module, a copy) and destroys it, with
-/// everything nested in it, when dropped. Handles into it must not be used
-/// after that.
+/// everything nested in it, when dropped: drop it before its context, and
+/// use no handle into it after. If a block took the op meanwhile, the block
+/// owns it and the drop leaves it alone.
 pub struct OwnedOp(Op);
 
 impl OwnedOp {
@@ -565,7 +566,10 @@ impl Op {
         // SAFETY: `raw` holds `raw.len()` live values and outlives the call.
         unsafe { mlirOperationStateAddOperands(&mut state, raw.len() as isize, raw.as_ptr()) };
         // SAFETY: the state was built above and is used once.
-        Op(unsafe { mlirOperationCreate(&mut state) })
+        let op = Op(unsafe { mlirOperationCreate(&mut state) });
+        // Null would make every later call on it read address 0.
+        assert!(!op.is_null(), "MLIR could not create a {name}");
+        op
     }
 }
 
@@ -1044,15 +1048,16 @@ impl Attribute {
         Attribute(unsafe { mlirDenseElementsAttrGetSplatValue(self.0) }).float_value()
     }
 
-    /// This splat `dense<...>` attribute's value repeated over the shaped
-    /// type `ty`, which must have the same element type.
+    /// This splat `dense<...>` attribute's value repeated over the static
+    /// shaped type `ty`, which must have the same element type.
     pub fn splat_of(self, ty: Type) -> Option<Attribute> {
-        if !self.is_splat() || ty.element_type()? != self.ty().element_type()? {
+        if !self.is_splat() || ty.static_shape().is_none() || ty.element_type()? != self.ty().element_type()? {
             return None;
         }
         // SAFETY: live attribute, checked to be a dense splat.
         let element = unsafe { mlirDenseElementsAttrGetSplatValue(self.0) };
-        // SAFETY: `ty` is shaped and its element type is the element's type.
+        // SAFETY: `ty` is a static shaped type whose element type is the
+        // element's type.
         Some(Attribute(unsafe { mlirDenseElementsAttrSplatGet(ty.0, element) }))
     }
 
