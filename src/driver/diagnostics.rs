@@ -4,6 +4,7 @@
 
 use crate::ir::location::LocKind;
 use crate::ir::{self, Location};
+use melior::Context;
 use mlir_sys::*;
 use std::collections::BTreeMap;
 use std::ffi::c_void;
@@ -81,32 +82,43 @@ fn source_positions(loc: Location) -> Vec<SourcePos> {
 /// Longest diagnostic text kept, in lines.
 const NOTE_LINES: usize = 12;
 
-fn convert(d: MlirDiagnostic) -> Diagnostic {
-    unsafe {
-        let raw = mlirDiagnosticGetSeverity(d);
-        let severity = if raw == MlirDiagnosticSeverity_MlirDiagnosticError {
-            Severity::Error
-        } else if raw == MlirDiagnosticSeverity_MlirDiagnosticWarning {
-            Severity::Warning
-        } else if raw == MlirDiagnosticSeverity_MlirDiagnosticNote {
-            Severity::Note
-        } else {
-            Severity::Remark
-        };
-        let mut message = ir::print_to_string(|cb, ud| mlirDiagnosticPrint(d, cb, ud));
-        // MLIR attaches the whole op to some errors ("see current
-        // operation: ..."); for a module that is the entire model.
-        if message.lines().count() > NOTE_LINES {
-            let head: Vec<&str> = message.lines().take(NOTE_LINES).collect();
-            message = format!("{}\n...", head.join("\n"));
-        }
-        let location = Location(mlirDiagnosticGetLocation(d));
-        let mut diag = Diagnostic::at(Some(location), message);
-        diag.severity = severity;
-        let n = mlirDiagnosticGetNumNotes(d);
-        diag.notes.extend((0..n).map(|i| convert(mlirDiagnosticGetNote(d, i))));
-        diag
+/// Copies a diagnostic out of MLIR.
+///
+/// # Safety
+///
+/// `d` must be a diagnostic MLIR is handing to a handler right now.
+unsafe fn convert(d: MlirDiagnostic) -> Diagnostic {
+    // SAFETY: the caller passes a live diagnostic.
+    let raw = unsafe { mlirDiagnosticGetSeverity(d) };
+    let severity = if raw == MlirDiagnosticSeverity_MlirDiagnosticError {
+        Severity::Error
+    } else if raw == MlirDiagnosticSeverity_MlirDiagnosticWarning {
+        Severity::Warning
+    } else if raw == MlirDiagnosticSeverity_MlirDiagnosticNote {
+        Severity::Note
+    } else {
+        Severity::Remark
+    };
+    // SAFETY: live diagnostic; the callback and its buffer are the pair
+    // `print_to_string` provides.
+    let mut message = ir::print_to_string(|cb, ud| unsafe { mlirDiagnosticPrint(d, cb, ud) });
+    // MLIR attaches the whole op to some errors ("see current
+    // operation: ..."); for a module that is the entire model.
+    if message.lines().count() > NOTE_LINES {
+        let head: Vec<&str> = message.lines().take(NOTE_LINES).collect();
+        message = format!("{}\n...", head.join("\n"));
     }
+    // SAFETY: a live diagnostic's location lives in its context, which is
+    // alive while the diagnostic is handled.
+    let location = unsafe { Location::from_raw(mlirDiagnosticGetLocation(d)) };
+    let mut diag = Diagnostic::at(Some(location), message);
+    diag.severity = severity;
+    // SAFETY: live diagnostic.
+    let n = unsafe { mlirDiagnosticGetNumNotes(d) };
+    // SAFETY: `i` is below the live diagnostic's note count; a note lives as
+    // long as its diagnostic.
+    diag.notes.extend((0..n).map(|i| unsafe { convert(mlirDiagnosticGetNote(d, i)) }));
+    diag
 }
 
 /// Collects every diagnostic MLIR emits in a context.
@@ -115,37 +127,48 @@ pub struct DiagnosticSink {
     collected: Arc<Mutex<Vec<Diagnostic>>>,
 }
 
+/// The diagnostic handler `DiagnosticSink::attach` registers.
+///
+/// # Safety
+///
+/// `user` must point to the sink's `Mutex`, alive for the call, and `d`
+/// must be a diagnostic MLIR is handing to its handlers right now.
 unsafe extern "C" fn handle(d: MlirDiagnostic, user: *mut c_void) -> MlirLogicalResult {
     // SAFETY: `user` is the `Mutex` of the sink that registered this
     // handler; its `HandlerGuard` keeps it alive until the handler is gone.
     let sink = unsafe { &*(user as *const Mutex<Vec<Diagnostic>>) };
     if let Ok(mut v) = sink.lock() {
-        v.push(convert(d));
+        // SAFETY: MLIR is handing `d` to this handler.
+        v.push(unsafe { convert(d) });
     }
     MlirLogicalResult { value: 1 }
 }
 
-/// Keeps a sink registered with a context; detaches it when dropped.
-pub struct HandlerGuard {
-    ctx: ir::Context,
+/// Keeps a sink registered with a context; detaches it when dropped, which
+/// the borrow makes happen before the context is destroyed.
+pub struct HandlerGuard<'c> {
+    ctx: &'c Context,
     id: MlirDiagnosticHandlerID,
     _keep: Arc<Mutex<Vec<Diagnostic>>>,
 }
 
-impl Drop for HandlerGuard {
+impl Drop for HandlerGuard<'_> {
     fn drop(&mut self) {
-        unsafe { mlirContextDetachDiagnosticHandler(self.ctx.0, self.id) }
+        // SAFETY: the borrowed context is alive, and `id` is the handler
+        // `attach` registered in it, detached only here.
+        unsafe { mlirContextDetachDiagnosticHandler(self.ctx.to_raw(), self.id) }
     }
 }
 
 impl DiagnosticSink {
-    /// Registers the sink with `ctx` until the guard is dropped (drop it
-    /// before the context).
+    /// Registers the sink with `context` until the guard is dropped.
     #[must_use = "the handler is detached when the guard is dropped"]
-    pub fn attach(&self, ctx: ir::Context) -> HandlerGuard {
+    pub fn attach<'c>(&self, context: &'c Context) -> HandlerGuard<'c> {
         let ptr = Arc::as_ptr(&self.collected) as *mut c_void;
-        let id = unsafe { mlirContextAttachDiagnosticHandler(ctx.0, Some(handle), ptr, None) };
-        HandlerGuard { ctx, id, _keep: self.collected.clone() }
+        // SAFETY: live context; `handle` reads `ptr` as the sink's `Mutex`,
+        // which the guard's `Arc` keeps alive until it detaches the handler.
+        let id = unsafe { mlirContextAttachDiagnosticHandler(context.to_raw(), Some(handle), ptr, None) };
+        HandlerGuard { ctx: context, id, _keep: self.collected.clone() }
     }
 
     pub fn push(&self, d: Diagnostic) {

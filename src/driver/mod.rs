@@ -4,6 +4,9 @@
 //! prints; errors are `file:line:col: error: ...` on stderr with exit code 1
 //! and nothing written to `-o`.
 
+// C API calls outside `ir`: every unsafe block says why it holds.
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc, unsafe_op_in_unsafe_fn)]
+
 pub mod cli;
 pub mod diagnostics;
 pub mod pipeline;
@@ -18,7 +21,7 @@ use melior::Context;
 use mlir_sys::*;
 use std::io::{Read, Write};
 
-use crate::ir::{self, Op};
+use crate::ir::{self, Op, OwnedOp};
 use crate::output::AtomicFile;
 
 /// Exit codes.
@@ -177,27 +180,12 @@ impl OutputSink {
     }
 }
 
-/// Owns a top-level module op and destroys it.
-pub struct OwnedModule(pub Op);
-
-impl OwnedModule {
-    pub fn op(&self) -> Op {
-        self.0
-    }
-}
-
-impl Drop for OwnedModule {
-    fn drop(&mut self) {
-        unsafe { mlirOperationDestroy(self.0 .0) }
-    }
-}
-
 /// Parses `bytes` (text or bytecode) into a module owned by `context`,
 /// wrapping bare top-level ops in a module as `mlir-opt` does.
-pub fn parse_module(context: &Context, bytes: &[u8], name: &str) -> Result<OwnedModule, Vec<Diagnostic>> {
-    let ctx = ir::Context(context.to_raw());
+pub fn parse_module(context: &Context, bytes: &[u8], name: &str) -> Result<OwnedOp, Vec<Diagnostic>> {
+    let ctx = ir::Context::of(context);
     let sink = DiagnosticSink::default();
-    let _guard = sink.attach(ctx);
+    let _guard = sink.attach(context);
     let module = match source::parse_module(ctx, bytes, name) {
         Some(m) => m,
         None => {
@@ -208,16 +196,16 @@ pub fn parse_module(context: &Context, bytes: &[u8], name: &str) -> Result<Owned
             source::parse_module_of_many(ctx, bytes).ok_or_else(|| sink.take())?
         }
     };
-    Ok(OwnedModule(module))
+    Ok(module)
 }
 
 /// Parses a file that MLIR reads itself (text or bytecode, implicit module).
-fn parse_file(context: &Context, path: &str) -> Result<OwnedModule, Vec<Diagnostic>> {
-    let ctx = ir::Context(context.to_raw());
+fn parse_file(context: &Context, path: &str) -> Result<OwnedOp, Vec<Diagnostic>> {
+    let ctx = ir::Context::of(context);
     let sink = DiagnosticSink::default();
-    let _guard = sink.attach(ctx);
+    let _guard = sink.attach(context);
     match source::parse_file(ctx, path) {
-        Some(op) => Ok(OwnedModule(op)),
+        Some(op) => Ok(op),
         None => {
             let mut diags = sink.take();
             if diags.is_empty() {
@@ -229,7 +217,7 @@ fn parse_file(context: &Context, path: &str) -> Result<OwnedModule, Vec<Diagnost
 }
 
 /// Reads and parses a file; for tests, tools and benchmarks.
-pub fn load_file(context: &Context, path: &str) -> Result<OwnedModule, String> {
+pub fn load_file(context: &Context, path: &str) -> Result<OwnedOp, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     parse_module(context, &bytes, path).map_err(|diags| {
         let mut files = SourceFiles::new(path);
@@ -252,7 +240,7 @@ fn process_chunk(
         Source::Bytes(bytes) => parse_module(&context, bytes, name)?,
     };
     let sink = DiagnosticSink::default();
-    let _guard = sink.attach(ir::Context(context.to_raw()));
+    let _guard = sink.attach(&context);
 
     if !inv.steps.is_empty() {
         let pm = PassManager::new(&context);
@@ -260,9 +248,13 @@ fn process_chunk(
             return Err(vec![Diagnostic::error(None, e.to_string())]);
         }
         if inv.timing {
+            // SAFETY: `pm` is a live pass manager.
             unsafe { mlirPassManagerEnableTiming(pm.to_raw()) };
         }
-        let ok = unsafe { mlirPassManagerRunOnOp(pm.to_raw(), module.0 .0) };
+        // SAFETY: `pm` and the module belong to `context`, which outlives
+        // both; no handle into the module is held across the run (the passes
+        // may erase any op in it).
+        let ok = unsafe { mlirPassManagerRunOnOp(pm.to_raw(), module.op().raw()) };
         drop(pm); // prints the timing report, if any
         if ok.value == 0 || sink.has_errors() {
             let mut diags = sink.take();
@@ -285,14 +277,21 @@ fn process_chunk(
             eprint!("{}", files.render(d));
         }
     }
-    emit(module.0).map_err(|e| vec![Diagnostic::error(None, e)])
+    emit(module.op()).map_err(|e| vec![Diagnostic::error(None, e)])
 }
 
 /// `MlirStringCallback` writing into a `(&mut dyn Write, io::Result)`.
+///
+/// # Safety
+///
+/// `user` must point to such a pair that nothing else accesses during the
+/// call, and `s.data` must be null or point to `s.length` readable bytes, as
+/// MLIR's printers guarantee for the callbacks they call.
 unsafe extern "C" fn write_callback(s: MlirStringRef, user: *mut std::ffi::c_void) {
-    // SAFETY: `user` is the pair built in `print_module_to`.
+    // SAFETY: the caller passes the pair built in `print_module_to`.
     let (w, result) = unsafe { &mut *(user as *mut (&mut dyn Write, std::io::Result<()>)) };
     if result.is_ok() && !s.data.is_null() {
+        // SAFETY: MLIR hands `length` readable bytes for this call.
         *result = w.write_all(unsafe { std::slice::from_raw_parts(s.data as *const u8, s.length) });
     }
 }
@@ -302,27 +301,35 @@ unsafe extern "C" fn write_callback(s: MlirStringRef, user: *mut std::ffi::c_voi
 pub fn print_module_to(inv: &Invocation, module: Op, w: &mut dyn Write) -> std::io::Result<()> {
     let mut state: (&mut dyn Write, std::io::Result<()>) = (w, Ok(()));
     let user = &mut state as *mut (&mut dyn Write, std::io::Result<()>) as *mut std::ffi::c_void;
-    unsafe {
-        if inv.emit_bytecode {
-            mlirOperationWriteBytecode(module.0, Some(write_callback), user);
-            return state.1;
-        }
-        let flags = mlirOpPrintingFlagsCreate();
-        if let Some(n) = inv.elide_elements_larger_than {
-            mlirOpPrintingFlagsElideLargeElementsAttrs(flags, n as isize);
-        }
-        if inv.print_debuginfo {
-            mlirOpPrintingFlagsEnableDebugInfo(flags, true, false);
-        }
-        if inv.print_op_generic {
-            mlirOpPrintingFlagsPrintGenericOpForm(flags);
-        }
-        if inv.print_local_scope {
-            mlirOpPrintingFlagsUseLocalScope(flags);
-        }
-        mlirOperationPrintWithFlags(module.0, flags, Some(write_callback), user);
-        mlirOpPrintingFlagsDestroy(flags);
+    if inv.emit_bytecode {
+        // SAFETY: live op (the caller's module); `user` is the pair
+        // `write_callback` expects, alive and untouched during the call.
+        unsafe { mlirOperationWriteBytecode(module.raw(), Some(write_callback), user) };
+        return state.1;
     }
+    // SAFETY: creating printing flags has no precondition.
+    let flags = unsafe { mlirOpPrintingFlagsCreate() };
+    if let Some(n) = inv.elide_elements_larger_than {
+        // SAFETY: `flags` is live.
+        unsafe { mlirOpPrintingFlagsElideLargeElementsAttrs(flags, n as isize) };
+    }
+    if inv.print_debuginfo {
+        // SAFETY: `flags` is live.
+        unsafe { mlirOpPrintingFlagsEnableDebugInfo(flags, true, false) };
+    }
+    if inv.print_op_generic {
+        // SAFETY: `flags` is live.
+        unsafe { mlirOpPrintingFlagsPrintGenericOpForm(flags) };
+    }
+    if inv.print_local_scope {
+        // SAFETY: `flags` is live.
+        unsafe { mlirOpPrintingFlagsUseLocalScope(flags) };
+    }
+    // SAFETY: live op and flags; `user` is the pair `write_callback`
+    // expects, alive and untouched during the call.
+    unsafe { mlirOperationPrintWithFlags(module.raw(), flags, Some(write_callback), user) };
+    // SAFETY: created above, used by nothing after this.
+    unsafe { mlirOpPrintingFlagsDestroy(flags) };
     state.1?;
     state.0.write_all(b"\n")
 }

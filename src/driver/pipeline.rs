@@ -201,7 +201,9 @@ impl<'c> RunExternalPass<'c> for ExternalModulePass {
     fn initialize(&mut self, _context: ContextRef<'c>) {}
 
     fn run(&mut self, operation: OperationRef<'c, '_>, pass: ExternalPass<'_>) {
-        let module = Op(operation.to_raw());
+        // SAFETY: the pass manager hands this pass a live module, which stays
+        // alive, and is changed by nothing else, for the whole run.
+        let module = unsafe { Op::from_raw(operation.to_raw()) };
         // A panic must not unwind into C++; report it as an internal error.
         let result = catch_unwind(AssertUnwindSafe(|| self.pass.run(module)));
         let message = match result {
@@ -226,6 +228,8 @@ impl<'c> RunExternalPass<'c> for ExternalModulePass {
 /// Adds upstream pipeline text to `opm`; returns MLIR's error text on failure.
 fn add_upstream(opm: mlir_sys::MlirOpPassManager, text: &str) -> std::result::Result<(), String> {
     let mut message: Vec<u8> = Vec::new();
+    // SAFETY: `opm` belongs to a live pass manager (the caller's); `text`
+    // outlives the call, and the callback gets the `Vec<u8>` it expects.
     let ok = unsafe {
         mlir_sys::mlirOpPassManagerAddPipeline(
             opm,
@@ -246,20 +250,19 @@ fn add_upstream(opm: mlir_sys::MlirOpPassManager, text: &str) -> std::result::Re
 /// pass manager starts, so this runs them once on an empty module.
 fn schedulable_on_module(text: &str) -> bool {
     let context = super::new_context(false);
-    let ctx = ir::Context(context.to_raw());
+    let ctx = ir::Context::of(&context);
     // Swallow the probe's diagnostics; the real run reports its own.
     let sink = super::diagnostics::DiagnosticSink::default();
-    let _guard = sink.attach(ctx);
+    let _guard = sink.attach(&context);
     let pm = PassManager::new(&context);
     if add_upstream(pm.as_operation_pass_manager().to_raw(), text).is_err() {
         return false;
     }
-    unsafe {
-        let module = mlir_sys::mlirModuleCreateEmpty(ir::Location::unknown(ctx).0);
-        let ok = mlir_sys::mlirPassManagerRunOnOp(pm.to_raw(), mlir_sys::mlirModuleGetOperation(module));
-        mlir_sys::mlirModuleDestroy(module);
-        ok.value != 0
-    }
+    let module = ir::OwnedOp::empty_module(ir::Location::unknown(ctx));
+    // SAFETY: `pm` and the module belong to `context`, which outlives both;
+    // no handle into the module is held across the run.
+    let ok = unsafe { mlir_sys::mlirPassManagerRunOnOp(pm.to_raw(), module.op().raw()) };
+    ok.value != 0
 }
 
 /// Adds every step to `pm`, in order.

@@ -2,8 +2,7 @@
 //! into chunks on `// -----` with every chunk keeping its original line
 //! numbers.
 
-use crate::ir::{self, Location, Op};
-use mlir_sys::*;
+use crate::ir::{self, Location, OwnedOp};
 
 /// The marker `--split-input-file` splits on and joins outputs with.
 pub const SPLIT_MARKER: &str = "// -----";
@@ -21,35 +20,39 @@ pub fn is_bytecode(bytes: &[u8]) -> bool {
 /// every alignment writers use.
 const BYTECODE_BUFFER_ALIGN: usize = 4096;
 
-unsafe extern "C" {
-    fn mcpruneParseFileAligned(ctx: MlirContext, path: MlirStringRef) -> MlirModule;
-}
-
 /// Parses the file at `path` (text or bytecode) into a module; MLIR reads
 /// the file itself, mapped when it is large, page-aligned either way.
 /// Diagnostics go to the context's handler; `None` on failure.
-pub fn parse_file(ctx: ir::Context, path: &str) -> Option<Op> {
-    let m = unsafe { mcpruneParseFileAligned(ctx.0, ir::sref(path)) };
-    (!m.ptr.is_null()).then(|| Op(unsafe { mlirModuleGetOperation(m) }))
+pub fn parse_file(ctx: ir::Context, path: &str) -> Option<OwnedOp> {
+    OwnedOp::parse_file(ctx, path)
 }
 
 /// A copy of some bytes at `BYTECODE_BUFFER_ALIGN`, for bytecode that came
 /// from stdin (a `Vec` is only aligned to its element).
 struct AlignedCopy {
     ptr: *mut u8,
+    len: usize,
     layout: std::alloc::Layout,
 }
 
 impl AlignedCopy {
     fn new(bytes: &[u8]) -> AlignedCopy {
         let layout = std::alloc::Layout::from_size_align(bytes.len().max(1), BYTECODE_BUFFER_ALIGN).expect("buffer layout");
-        // SAFETY: the layout has a non-zero size; the copy stays in bounds.
+        // SAFETY: the layout has a non-zero size.
         let ptr = unsafe { std::alloc::alloc(layout) };
         if ptr.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
+        // SAFETY: `ptr` holds at least `bytes.len()` fresh bytes, apart from
+        // `bytes`.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
-        AlignedCopy { ptr, layout }
+        AlignedCopy { ptr, len: bytes.len(), layout }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `new` allocated and filled `len` bytes at `ptr`, which live
+        // until `self` is dropped.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
 
@@ -102,37 +105,31 @@ fn pad(before: &str, chunk: &str) -> Vec<u8> {
 /// Parses one buffer into a module named `name` in locations, wrapping a
 /// single non-module top-level op (or several ops) in a module as `mlir-opt`
 /// does. Diagnostics go to the context's handler; `None` on failure.
-pub fn parse_module(ctx: ir::Context, bytes: &[u8], name: &str) -> Option<Op> {
+pub fn parse_module(ctx: ir::Context, bytes: &[u8], name: &str) -> Option<OwnedOp> {
     // Parsing from memory the caller owns copies every blob out of it, so
     // the aligned copy need not outlive the parse.
     let aligned = is_bytecode(bytes).then(|| AlignedCopy::new(bytes));
-    let data = aligned.as_ref().map_or(bytes.as_ptr(), |a| a.ptr as *const u8);
-    let source = MlirStringRef { data: data as *const _, length: bytes.len() };
-    let op = Op(unsafe { mlirOperationCreateParse(ctx.0, source, ir::sref(name)) });
+    let op = OwnedOp::parse(ctx, aligned.as_ref().map_or(bytes, |a| a.bytes()), name);
     drop(aligned);
-    if op.is_null() {
-        return None;
-    }
-    if op.name() == "builtin.module" {
+    let op = op?;
+    if op.op().name() == "builtin.module" {
         return Some(op);
     }
     // A single top-level op that is not a module: wrap it, with the location
     // mlir-opt gives the implicit module (file:0:0).
     let loc = Location::file_line_col_new(ctx, name, 0, 0);
-    let module = unsafe { mlirModuleCreateEmpty(loc.0) };
-    let body = unsafe { mlirModuleGetBody(module) };
-    unsafe { mlirBlockAppendOwnedOperation(body, op.0) };
-    Some(Op(unsafe { mlirModuleGetOperation(module) }))
+    let module = OwnedOp::empty_module(loc);
+    let body = module.op().region(0).first_block().expect("a module has a body");
+    body.append(op.into_op());
+    Some(module)
 }
 
 /// The C API parser only names the buffer for single-op sources. Several
 /// top-level ops are parsed again through the module parser, which builds
 /// the implicit module itself but leaves the file name empty in locations
 /// (diagnostics fill in the input's name when they are rendered).
-pub fn parse_module_of_many(ctx: ir::Context, bytes: &[u8]) -> Option<Op> {
-    let source = MlirStringRef { data: bytes.as_ptr() as *const _, length: bytes.len() };
-    let m = unsafe { mlirModuleCreateParse(ctx.0, source) };
-    (!m.ptr.is_null()).then(|| Op(unsafe { mlirModuleGetOperation(m) }))
+pub fn parse_module_of_many(ctx: ir::Context, bytes: &[u8]) -> Option<OwnedOp> {
+    OwnedOp::parse_module(ctx, bytes)
 }
 
 /// The parser's complaint that a buffer holds more than one top-level op.

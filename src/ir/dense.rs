@@ -11,6 +11,8 @@ use mlir_sys::*;
 use std::ffi::c_void;
 
 extern "C" {
+    /// `csrc/`: the data of a `dense_resource` attribute's blob; false when
+    /// the blob is missing.
     fn mcpruneDenseResourceGetBlob(attr: MlirAttribute, data: *mut *const c_void, size: *mut usize) -> bool;
 }
 
@@ -25,14 +27,18 @@ pub enum Storage {
     Resource,
 }
 
-/// The float contents of an elements attribute, borrowed from the context.
+/// The float contents of an elements attribute, borrowed from the context:
+/// like a handle, valid only while the context lives (see the `ir` module
+/// documentation), so the bytes are lent only as long as this value.
 #[derive(Clone, Copy)]
 pub struct FloatElements {
     pub kind: FloatKind,
     pub storage: Storage,
     /// Element count of the full tensor.
     pub len: usize,
-    /// Raw little-endian bytes: one element for a splat, all of them otherwise.
+    /// Raw little-endian bytes: one element for a splat, all of them
+    /// otherwise. Not `'static` in truth: the context's lifetime (weights are
+    /// too large to copy for every read).
     bytes: &'static [u8],
 }
 
@@ -65,32 +71,46 @@ impl FloatElements {
         let Some(kind) = ty.element_type().and_then(|e| e.float_kind()) else { return Ok(None) };
         let len = shape.iter().product::<i64>() as usize;
         let width = kind.byte_width();
-        unsafe {
-            if mlirAttributeIsADenseElements(attr.0) {
-                let splat = mlirDenseElementsAttrIsSplat(attr.0);
-                let ptr = mlirDenseElementsAttrGetRawData(attr.0) as *const u8;
-                let n = if splat { width } else { len * width };
-                let bytes = std::slice::from_raw_parts(ptr, n);
-                return Ok(Some(FloatElements {
-                    kind,
-                    storage: if splat { Storage::Splat } else { Storage::Dense },
-                    len,
-                    bytes,
-                }));
+        if attr.is_dense_elements() {
+            // SAFETY: live attribute (module invariant), checked to be dense
+            // elements.
+            let (splat, ptr) = unsafe { (mlirDenseElementsAttrIsSplat(attr.0), mlirDenseElementsAttrGetRawData(attr.0)) };
+            let n = if splat { width } else { len * width };
+            let bytes: &'static [u8] = if n == 0 {
+                &[]
+            } else {
+                // SAFETY: the raw data of dense float elements of this static
+                // shape and width, `n` bytes. It lives in the context
+                // (uniqued), which outlives the value (module invariant).
+                unsafe { std::slice::from_raw_parts(ptr as *const u8, n) }
+            };
+            return Ok(Some(FloatElements {
+                kind,
+                storage: if splat { Storage::Splat } else { Storage::Dense },
+                len,
+                bytes,
+            }));
+        }
+        if attr.is_dense_resource() {
+            let mut data: *const c_void = std::ptr::null();
+            let mut size = 0usize;
+            // SAFETY: live attribute (module invariant), checked to be a
+            // dense resource; both outputs are valid to write.
+            if !unsafe { mcpruneDenseResourceGetBlob(attr.0, &mut data, &mut size) } {
+                return Err(ReadError::MissingBlob(attr.to_string()));
             }
-            if mlirAttributeIsADenseResourceElements(attr.0) {
-                let mut data: *const c_void = std::ptr::null();
-                let mut size = 0usize;
-                if !mcpruneDenseResourceGetBlob(attr.0, &mut data, &mut size) {
-                    return Err(ReadError::MissingBlob(attr.to_string()));
-                }
-                if size != len * width {
-                    return Err(ReadError::SizeMismatch { expected: len * width, found: size });
-                }
-                let bytes: &'static [u8] =
-                    if size == 0 { &[] } else { std::slice::from_raw_parts(data as *const u8, size) };
-                return Ok(Some(FloatElements { kind, storage: Storage::Resource, len, bytes }));
+            if size != len * width {
+                return Err(ReadError::SizeMismatch { expected: len * width, found: size });
             }
+            let bytes: &'static [u8] = if size == 0 {
+                &[]
+            } else {
+                // SAFETY: the blob's `size` bytes, which the context's
+                // resource manager keeps for as long as the context lives
+                // (module invariant).
+                unsafe { std::slice::from_raw_parts(data as *const u8, size) }
+            };
+            return Ok(Some(FloatElements { kind, storage: Storage::Resource, len, bytes }));
         }
         Ok(None)
     }
@@ -99,8 +119,8 @@ impl FloatElements {
         self.storage == Storage::Splat
     }
 
-    /// The raw bytes (one element for a splat).
-    pub fn bytes(&self) -> &'static [u8] {
+    /// The raw bytes (one element for a splat), lent as long as `self`.
+    pub fn bytes(&self) -> &[u8] {
         self.bytes
     }
 
@@ -268,32 +288,37 @@ pub fn zero_out(bytes: &mut [u8], shape: &[i64], width: usize, zero: &[Option<Ve
 /// storage and element kind as `like`: a new blob named `name` for
 /// `dense_resource`, inline `dense` otherwise.
 pub fn build(like: &FloatElements, ty: Type, bytes: Vec<u8>, name: &str) -> Attribute {
-    unsafe {
-        match like.storage {
-            Storage::Resource => {
-                // A blob asks for its element's natural alignment, as the
-                // blobs torch-mlir prints do (`0x04000000...` for f32) and as
-                // MLIR's own typed blob constructors do. The bytecode writer
-                // aligns the resource section to the largest blob alignment,
-                // and readers that load a file into an ordinary heap buffer
-                // (mlir-opt among them) reject a section whose alignment the
-                // buffer does not have: a 64-byte request made our outputs
-                // unreadable at random. MLIR frees the blob through
-                // `drop_blob`.
-                let align = like.kind.byte_width();
-                let len = bytes.len();
-                let ptr = if len == 0 {
-                    std::ptr::null_mut()
-                } else {
-                    let layout = std::alloc::Layout::from_size_align(len, align).expect("blob layout");
-                    let p = std::alloc::alloc(layout);
-                    if p.is_null() {
-                        std::alloc::handle_alloc_error(layout);
-                    }
-                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, len);
-                    p
-                };
-                Attribute(mlirUnmanagedDenseResourceElementsAttrGet(
+    match like.storage {
+        Storage::Resource => {
+            // A blob asks for its element's natural alignment, as the
+            // blobs torch-mlir prints do (`0x04000000...` for f32) and as
+            // MLIR's own typed blob constructors do. The bytecode writer
+            // aligns the resource section to the largest blob alignment,
+            // and readers that load a file into an ordinary heap buffer
+            // (mlir-opt among them) reject a section whose alignment the
+            // buffer does not have: a 64-byte request made our outputs
+            // unreadable at random. MLIR frees the blob through
+            // `drop_blob`.
+            let align = like.kind.byte_width();
+            let len = bytes.len();
+            let ptr = if len == 0 {
+                std::ptr::null_mut()
+            } else {
+                let layout = std::alloc::Layout::from_size_align(len, align).expect("blob layout");
+                // SAFETY: the layout has a non-zero size.
+                let p = unsafe { std::alloc::alloc(layout) };
+                if p.is_null() {
+                    std::alloc::handle_alloc_error(layout);
+                }
+                // SAFETY: `p` holds `len` fresh bytes, apart from `bytes`.
+                unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, len) };
+                p
+            };
+            // SAFETY: live type (module invariant); the blob is `len` bytes at
+            // `align` (or null and empty), handed over to MLIR, which frees
+            // it through `drop_blob` with these same numbers.
+            Attribute(unsafe {
+                mlirUnmanagedDenseResourceElementsAttrGet(
                     ty.0,
                     sref(name),
                     ptr as *mut c_void,
@@ -302,15 +327,23 @@ pub fn build(like: &FloatElements, ty: Type, bytes: Vec<u8>, name: &str) -> Attr
                     false,
                     Some(drop_blob),
                     std::ptr::null_mut(),
-                ))
-            }
-            Storage::Dense | Storage::Splat => {
-                Attribute(mlirDenseElementsAttrRawBufferGet(ty.0, bytes.len(), bytes.as_ptr() as *const c_void))
-            }
+                )
+            })
+        }
+        Storage::Dense | Storage::Splat => {
+            // SAFETY: live type (module invariant); MLIR copies the buffer,
+            // which outlives the call.
+            Attribute(unsafe { mlirDenseElementsAttrRawBufferGet(ty.0, bytes.len(), bytes.as_ptr() as *const c_void) })
         }
     }
 }
 
+/// The deleter of the blobs `build` makes.
+///
+/// # Safety
+///
+/// `data` must be null, or a blob of `size` bytes at `align` that `build`
+/// allocated, passed once.
 unsafe extern "C" fn drop_blob(_user: *mut c_void, data: *const c_void, size: usize, align: usize) {
     if !data.is_null() && size > 0 {
         // SAFETY: `data` came from `alloc` in `build` with exactly this size

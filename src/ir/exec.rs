@@ -7,7 +7,7 @@
 //! `@main` and writes each result into a caller-provided buffer.
 
 use crate::error::{Error, Result};
-use crate::ir::{self, f32_tensor_type, Op};
+use crate::ir::{self, f32_tensor_type, Op, OwnedOp};
 use mlir_sys::*;
 use std::ffi::c_void;
 
@@ -30,28 +30,38 @@ function-boundary-type-conversion=identity-layout-map}, buffer-deallocation-pipe
 func.func(convert-linalg-to-loops), convert-scf-to-cf, expand-strided-metadata, lower-affine, finalize-memref-to-llvm, \
 convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, reconcile-unrealized-casts";
 
-fn run_pipeline(module: Op, pipeline: &str) -> Result<()> {
-    unsafe {
-        let pm = mlirPassManagerCreate(module.context().0);
-        let opm = mlirPassManagerGetAsOpPassManager(pm);
+/// Runs the textual pass pipeline `pipeline` on `module`.
+///
+/// # Safety
+///
+/// The passes erase and replace ops: no handle into `module` other than
+/// `module` itself may be used afterwards.
+unsafe fn run_pipeline(module: Op, pipeline: &str) -> Result<()> {
+    // SAFETY: live op (module invariant), so its context is live too.
+    let pm = unsafe { mlirPassManagerCreate(module.context().0) };
+    let result = (|| {
+        // SAFETY: `pm` was just created.
+        let opm = unsafe { mlirPassManagerGetAsOpPassManager(pm) };
         let mut msg: Vec<u8> = Vec::new();
-        let ok = mlirOpPassManagerAddPipeline(
-            opm,
-            ir::sref(pipeline),
-            Some(ir::append_to_vec),
-            &mut msg as *mut Vec<u8> as *mut c_void,
-        );
+        // SAFETY: `opm` belongs to the live `pm`; `pipeline` outlives the
+        // call, and the callback gets the `Vec<u8>` it expects.
+        let ok = unsafe {
+            mlirOpPassManagerAddPipeline(opm, ir::sref(pipeline), Some(ir::append_to_vec), &mut msg as *mut Vec<u8> as *mut c_void)
+        };
         if ok.value == 0 {
-            mlirPassManagerDestroy(pm);
             return Err(Error::Pipeline(String::from_utf8_lossy(&msg).into_owned()));
         }
-        let ok = mlirPassManagerRunOnOp(pm, module.0);
-        mlirPassManagerDestroy(pm);
+        // SAFETY: live pass manager and op, of the same context; the caller
+        // holds no other handle into `module` across the run.
+        let ok = unsafe { mlirPassManagerRunOnOp(pm, module.0) };
         if ok.value == 0 {
             return Err(Error::ir(module.location(), format!("lowering failed: {pipeline}")));
         }
-    }
-    Ok(())
+        Ok(())
+    })();
+    // SAFETY: created above, used by nothing after this.
+    unsafe { mlirPassManagerDestroy(pm) };
+    result
 }
 
 fn memref_type(shape: &[i64]) -> String {
@@ -151,89 +161,79 @@ pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
     );
 
     let ctx = module.context();
-    unsafe {
-        let copy = module.clone_op();
-        let owned = CopyGuard(copy);
-        let wrapper = mlirModuleCreateParse(ctx.0, ir::sref(&text));
-        if wrapper.ptr.is_null() {
-            return Err(Error::Ir { location: None, message: "internal error: the run wrapper does not parse".into() });
-        }
-        let wrapper_op = Op(mlirModuleGetOperation(wrapper));
-        let entry = wrapper_op
-            .nested_ops()
-            .into_iter()
-            .find(|o| o.symbol_name() == Some("mcprune_entry"))
-            .ok_or_else(|| Error::Ir { location: None, message: "internal error: no wrapper".into() })?;
-        mlirOperationRemoveFromParent(entry.0);
-        mlirModuleDestroy(wrapper);
-        let body = owned.0.region(0).first_block().ok_or_else(|| Error::ir(module.location(), "empty module"))?;
-        body.append(entry);
+    let owned = module.clone_owned();
+    let wrapper = OwnedOp::parse_module(ctx, text.as_bytes())
+        .ok_or_else(|| Error::Ir { location: None, message: "internal error: the run wrapper does not parse".into() })?;
+    let entry = wrapper
+        .op()
+        .nested_ops()
+        .into_iter()
+        .find(|o| o.symbol_name() == Some("mcprune_entry"))
+        .ok_or_else(|| Error::Ir { location: None, message: "internal error: no wrapper".into() })?;
+    let body = owned.op().region(0).first_block().ok_or_else(|| Error::ir(module.location(), "empty module"))?;
+    body.move_to_end(entry);
+    drop(wrapper);
 
-        let is_tosa = {
-            let mut found = false;
-            owned.0.walk(&mut |o| {
-                found |= o.dialect() == "tosa";
-                !found
-            });
-            found
-        };
-        if is_tosa {
-            run_pipeline(owned.0, TOSA_TO_LINALG)?;
-        }
-        run_pipeline(owned.0, LINALG_TO_LLVM)?;
-
-        // memrefCopy and friends live in MLIR's C runner utilities.
-        let libs: Vec<String> = RUNNER_LIBS.iter().filter(|p| std::path::Path::new(p).exists()).map(|p| format!("{p}\0")).collect();
-        let lib_refs: Vec<MlirStringRef> = libs.iter().map(|l| MlirStringRef { data: l.as_ptr() as *const _, length: l.len() - 1 }).collect();
-        let engine = mlirExecutionEngineCreate(
-            MlirModule { ptr: owned.0 .0.ptr },
-            2,
-            lib_refs.len() as i32,
-            lib_refs.as_ptr(),
-            false,
-            false,
-        );
-        if engine.ptr.is_null() {
-            return Err(Error::Ir { location: None, message: "could not create the execution engine".into() });
-        }
-        let all_shapes: Vec<&Vec<i64>> = sets.iter().flat_map(|_| out_shapes.iter()).collect();
-        let mut results: Vec<Vec<f32>> =
-            all_shapes.iter().map(|s| vec![0f32; s.iter().product::<i64>() as usize]).collect();
-        // Memref descriptors: allocated, aligned, offset, sizes, strides.
-        let mut descs: Vec<Vec<i64>> = results
-            .iter_mut()
-            .zip(&all_shapes)
-            .map(|(buf, &shape)| {
-                let mut d = vec![buf.as_mut_ptr() as i64, buf.as_mut_ptr() as i64, 0];
-                d.extend(shape.iter().copied());
-                let mut strides = vec![1i64; shape.len()];
-                for k in (0..shape.len().saturating_sub(1)).rev() {
-                    strides[k] = strides[k + 1] * shape[k + 1];
-                }
-                d.extend(strides);
-                d
-            })
-            .collect();
-        let mut desc_ptrs: Vec<*mut i64> = descs.iter_mut().map(|d| d.as_mut_ptr()).collect();
-        let mut args: Vec<*mut c_void> = desc_ptrs.iter_mut().map(|p| p as *mut *mut i64 as *mut c_void).collect();
-        let ok = mlirExecutionEngineInvokePacked(engine, ir::sref("mcprune_entry"), args.as_mut_ptr());
-        mlirExecutionEngineDestroy(engine);
-        if ok.value == 0 {
-            return Err(Error::Ir { location: None, message: "running the model failed".into() });
-        }
-        drop(owned);
-        let mut tensors = results.into_iter().zip(all_shapes).map(|(data, shape)| Tensor { shape: shape.clone(), data });
-        Ok(sets.iter().map(|_| tensors.by_ref().take(out_shapes.len()).collect()).collect())
+    let is_tosa = {
+        let mut found = false;
+        owned.op().walk(&mut |o| {
+            found |= o.dialect() == "tosa";
+            !found
+        });
+        found
+    };
+    if is_tosa {
+        // SAFETY: only `owned` itself is used after the lowering, not the
+        // handles taken into it above.
+        unsafe { run_pipeline(owned.op(), TOSA_TO_LINALG)? };
     }
-}
+    // SAFETY: as above.
+    unsafe { run_pipeline(owned.op(), LINALG_TO_LLVM)? };
 
-/// Destroys the lowered copy (the engine copies what it needs).
-struct CopyGuard(Op);
-
-impl Drop for CopyGuard {
-    fn drop(&mut self) {
-        unsafe { mlirOperationDestroy(self.0 .0) }
+    // memrefCopy and friends live in MLIR's C runner utilities.
+    let libs: Vec<String> = RUNNER_LIBS.iter().filter(|p| std::path::Path::new(p).exists()).map(|p| format!("{p}\0")).collect();
+    let lib_refs: Vec<MlirStringRef> = libs.iter().map(|l| MlirStringRef { data: l.as_ptr() as *const _, length: l.len() - 1 }).collect();
+    // SAFETY: `owned` is a live builtin.module (it came from one), lowered to
+    // the LLVM dialect; `lib_refs` holds that many NUL-terminated paths,
+    // which outlive the call. The engine copies what it needs of the module.
+    let engine = unsafe {
+        mlirExecutionEngineCreate(mlirModuleFromOperation(owned.op().0), 2, lib_refs.len() as i32, lib_refs.as_ptr(), false, false)
+    };
+    if engine.ptr.is_null() {
+        return Err(Error::Ir { location: None, message: "could not create the execution engine".into() });
     }
+    let all_shapes: Vec<&Vec<i64>> = sets.iter().flat_map(|_| out_shapes.iter()).collect();
+    let mut results: Vec<Vec<f32>> = all_shapes.iter().map(|s| vec![0f32; s.iter().product::<i64>() as usize]).collect();
+    // Memref descriptors: allocated, aligned, offset, sizes, strides.
+    let mut descs: Vec<Vec<i64>> = results
+        .iter_mut()
+        .zip(&all_shapes)
+        .map(|(buf, &shape)| {
+            let mut d = vec![buf.as_mut_ptr() as i64, buf.as_mut_ptr() as i64, 0];
+            d.extend(shape.iter().copied());
+            let mut strides = vec![1i64; shape.len()];
+            for k in (0..shape.len().saturating_sub(1)).rev() {
+                strides[k] = strides[k + 1] * shape[k + 1];
+            }
+            d.extend(strides);
+            d
+        })
+        .collect();
+    let mut desc_ptrs: Vec<*mut i64> = descs.iter_mut().map(|d| d.as_mut_ptr()).collect();
+    let mut args: Vec<*mut c_void> = desc_ptrs.iter_mut().map(|p| p as *mut *mut i64 as *mut c_void).collect();
+    // SAFETY: `@mcprune_entry` takes one memref descriptor per output, in
+    // this order, and the packed interface one pointer to each; every
+    // descriptor describes a live buffer of its output's static shape, and
+    // buffers, descriptors and pointers all outlive the call.
+    let ok = unsafe { mlirExecutionEngineInvokePacked(engine, ir::sref("mcprune_entry"), args.as_mut_ptr()) };
+    // SAFETY: created above, used by nothing after this.
+    unsafe { mlirExecutionEngineDestroy(engine) };
+    if ok.value == 0 {
+        return Err(Error::Ir { location: None, message: "running the model failed".into() });
+    }
+    drop(owned);
+    let mut tensors = results.into_iter().zip(all_shapes).map(|(data, shape)| Tensor { shape: shape.clone(), data });
+    Ok(sets.iter().map(|_| tensors.by_ref().take(out_shapes.len()).collect()).collect())
 }
 
 /// Largest absolute difference, and the largest magnitude of `b`.

@@ -16,31 +16,42 @@ pub enum LocKind {
 
 impl Location {
     pub fn kind(self) -> LocKind {
-        unsafe {
-            if mlirLocationIsAName(self.0) {
-                LocKind::Name {
-                    name: context_str(mlirIdentifierStr(mlirLocationNameGetName(self.0))),
-                    child: Location(mlirLocationNameGetChildLoc(self.0)),
-                }
-            } else if mlirLocationIsACallSite(self.0) {
-                LocKind::CallSite {
-                    callee: Location(mlirLocationCallSiteGetCallee(self.0)),
-                    caller: Location(mlirLocationCallSiteGetCaller(self.0)),
-                }
-            } else if mlirLocationIsAFused(self.0) {
-                let n = mlirLocationFusedGetNumLocations(self.0) as usize;
-                let mut locs = vec![MlirLocation { ptr: std::ptr::null_mut() }; n];
-                mlirLocationFusedGetLocations(self.0, locs.as_mut_ptr());
-                LocKind::Fused(locs.into_iter().map(Location).collect())
-            } else if mlirLocationIsAFileLineColRange(self.0) {
-                LocKind::FileLineCol {
-                    file: context_str(mlirIdentifierStr(mlirLocationFileLineColRangeGetFilename(self.0))),
-                    line: mlirLocationFileLineColRangeGetStartLine(self.0).max(0) as usize,
-                    col: mlirLocationFileLineColRangeGetStartColumn(self.0).max(0) as usize,
-                }
-            } else {
-                LocKind::Other
-            }
+        let is = |test: unsafe extern "C" fn(MlirLocation) -> bool| {
+            // SAFETY: live location (module invariant); `test` is one of the
+            // C API's kind tests below, which accept any location.
+            unsafe { test(self.0) }
+        };
+        if is(mlirLocationIsAName) {
+            // SAFETY: live location, checked to be a name location; its name
+            // lives in the context during the call.
+            let (name, child) = unsafe {
+                (context_str(mlirIdentifierStr(mlirLocationNameGetName(self.0))), mlirLocationNameGetChildLoc(self.0))
+            };
+            LocKind::Name { name, child: Location(child) }
+        } else if is(mlirLocationIsACallSite) {
+            // SAFETY: live location, checked to be a call-site location.
+            let (callee, caller) = unsafe { (mlirLocationCallSiteGetCallee(self.0), mlirLocationCallSiteGetCaller(self.0)) };
+            LocKind::CallSite { callee: Location(callee), caller: Location(caller) }
+        } else if is(mlirLocationIsAFused) {
+            // SAFETY: live location, checked to be a fused location.
+            let n = unsafe { mlirLocationFusedGetNumLocations(self.0) } as usize;
+            let mut locs = vec![MlirLocation { ptr: std::ptr::null_mut() }; n];
+            // SAFETY: a fused location of `n` members, written into `n` slots.
+            unsafe { mlirLocationFusedGetLocations(self.0, locs.as_mut_ptr()) };
+            LocKind::Fused(locs.into_iter().map(Location).collect())
+        } else if is(mlirLocationIsAFileLineColRange) {
+            // SAFETY: live location, checked to be a file:line:col range; its
+            // file name lives in the context during the call.
+            let (file, line, col) = unsafe {
+                (
+                    context_str(mlirIdentifierStr(mlirLocationFileLineColRangeGetFilename(self.0))),
+                    mlirLocationFileLineColRangeGetStartLine(self.0),
+                    mlirLocationFileLineColRangeGetStartColumn(self.0),
+                )
+            };
+            LocKind::FileLineCol { file, line: line.max(0) as usize, col: col.max(0) as usize }
+        } else {
+            LocKind::Other
         }
     }
 
@@ -70,10 +81,12 @@ impl Location {
     }
 
     pub fn unknown(ctx: super::Context) -> Location {
+        // SAFETY: live context (module invariant).
         Location(unsafe { mlirLocationUnknownGet(ctx.0) })
     }
 
     pub fn file_line_col_new(ctx: super::Context, file: &str, line: usize, col: usize) -> Location {
+        // SAFETY: live context (module invariant); `file` outlives the call.
         Location(unsafe { mlirLocationFileLineColGet(ctx.0, super::sref(file), line as u32, col as u32) })
     }
 }
@@ -81,6 +94,8 @@ impl Location {
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let l = *self;
+        // SAFETY: live location (module invariant); the callback and its
+        // buffer are the pair `print_to_string` provides.
         f.write_str(&print_to_string(|cb, ud| unsafe { mlirLocationPrint(l.0, cb, ud) }))
     }
 }

@@ -290,13 +290,7 @@ impl<'a> Rebuild<'a> {
                 let clone = op.clone_op();
                 let new_ty = op.result(0).ty().ranked_tensor_like(&shape);
                 for name in ["value", "values"] {
-                    if let Some(attr) = op.attribute(name).filter(|a| a.is_dense_elements()) {
-                        let splat = unsafe {
-                            Attribute(mlir_sys::mlirDenseElementsAttrSplatGet(
-                                new_ty.0,
-                                mlir_sys::mlirDenseElementsAttrGetSplatValue(attr.0),
-                            ))
-                        };
+                    if let Some(splat) = op.attribute(name).and_then(|a| a.splat_of(new_ty)) {
                         clone.set_attribute(name, splat);
                     }
                 }
@@ -368,28 +362,15 @@ fn slice_sizes_follow(op: Op, part: Value) -> Result<()> {
 /// Sets a function's type from its entry block and its returns.
 pub fn update_function_type(func: Op) {
     let Some(entry) = func.region(0).first_block() else { return };
-    let inputs: Vec<mlir_sys::MlirType> = entry.arguments().map(|a| a.ty().0).collect();
-    let mut results: Vec<mlir_sys::MlirType> = Vec::new();
+    let inputs: Vec<Type> = entry.arguments().map(|a| a.ty()).collect();
+    let mut results: Vec<Type> = Vec::new();
     if let Some(ret) = entry.terminator().filter(|t| t.name() == "func.return") {
-        results = ret.operands().map(|v| v.ty().0).collect();
-    } else if let Some(Some(t)) = func.attribute("function_type").map(|a| unsafe {
-        let t = Type(mlir_sys::mlirTypeAttrGetValue(a.0));
-        (!t.is_null()).then_some(t)
-    }) {
-        results = (0..unsafe { mlir_sys::mlirFunctionTypeGetNumResults(t.0) })
-            .map(|i| unsafe { mlir_sys::mlirFunctionTypeGetResult(t.0, i) })
-            .collect();
+        results = ret.operands().map(|v| v.ty()).collect();
+    } else if let Some(t) = func.attribute("function_type").and_then(|a| a.type_value()) {
+        results = t.function_results().unwrap_or_default();
     }
-    unsafe {
-        let ft = mlir_sys::mlirFunctionTypeGet(
-            func.context().0,
-            inputs.len() as isize,
-            inputs.as_ptr(),
-            results.len() as isize,
-            results.as_ptr(),
-        );
-        func.set_attribute("function_type", Attribute(mlir_sys::mlirTypeAttrGet(ft)));
-    }
+    let ft = Type::function(func.context(), &inputs, &results);
+    func.set_attribute("function_type", Attribute::of_type(ft));
 }
 
 /// Points every root's terminator and every payload capture at its

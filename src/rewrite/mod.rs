@@ -174,7 +174,11 @@ fn erase_dead_ops(a: &Dependencies, func: Op) {
         let op = a.op(oid);
         let is_terminator = op.block().and_then(|b| b.terminator()) == Some(op);
         if !is_terminator && op.num_results() > 0 && !op.has_uses() {
-            op.erase();
+            // SAFETY: unused, and the ops nested in it came earlier in this
+            // reverse pre-order. `a` still lists it, but is read afterwards
+            // only for the ops of the functions still to rewrite (SSA values
+            // never cross a function), and not at all after `apply`.
+            unsafe { op.erase() };
         }
     }
 }

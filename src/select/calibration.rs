@@ -227,8 +227,8 @@ pub fn record(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor]) -
     // Return the recorded values from a copy of @main: append them to its
     // return, run, and drop the copy.
     let ret = body.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
-    let copy = module.clone_op();
-    let guard = Destroy(copy);
+    let guard = module.clone_owned();
+    let copy = guard.op();
     let copy_main = exec::main_function(copy)?;
     let copy_body = copy_main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "copy lost @main"))?;
     // Ops of the copy in the same order as the original's top level.
@@ -246,15 +246,11 @@ pub fn record(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor]) -
     }
     let first_extra = copy_ret.num_operands();
     // Rebuild the return with the extra operands.
-    unsafe {
-        let state_name = "func.return";
-        let mut state = mlir_sys::mlirOperationStateGet(crate::ir::sref(state_name), copy_ret.location().0);
-        let raw: Vec<mlir_sys::MlirValue> = new_operands.iter().map(|v| v.0).collect();
-        mlir_sys::mlirOperationStateAddOperands(&mut state, raw.len() as isize, raw.as_ptr());
-        let new_ret = Op(mlir_sys::mlirOperationCreate(&mut state));
-        new_ret.insert_before(copy_ret);
-        copy_ret.erase();
-    }
+    let new_ret = Op::new_detached("func.return", copy_ret.location(), &new_operands);
+    new_ret.insert_before(copy_ret);
+    // SAFETY: the old return has no results, and no handle to it is used
+    // after this (`copies` still lists it but is not read again).
+    unsafe { copy_ret.erase() };
     crate::rewrite::extract::update_function_type(copy_main);
     let outputs = exec::run(copy, inputs)?;
     drop(guard);
@@ -263,14 +259,6 @@ pub fn record(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor]) -
         samples.insert(*vid, (*dim, Samples::from_tensor(&outputs[first_extra + k], *dim)));
     }
     Ok(Activations { samples, missing })
-}
-
-struct Destroy(Op);
-
-impl Drop for Destroy {
-    fn drop(&mut self) {
-        unsafe { mlir_sys::mlirOperationDestroy(self.0 .0) }
-    }
 }
 
 /// Weight data as f32.

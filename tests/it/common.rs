@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
-use mcprune::driver::{load_file, new_context, OwnedModule};
+use mcprune::driver::{load_file, new_context};
+use mcprune::ir::OwnedOp;
 use melior::Context;
 use std::path::PathBuf;
 
@@ -44,7 +45,7 @@ pub fn references() -> Vec<(&'static str, serde_json::Value)> {
 
 /// A parsed module with the context that owns it (dropped in the right order).
 pub struct Loaded {
-    pub module: OwnedModule,
+    pub module: OwnedOp,
     /// Owns the module's IR; never read, only kept alive.
     _context: Context,
 }
