@@ -99,6 +99,20 @@ pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
 /// and JIT compilation cost far more than a call); returns the results of
 /// each set in order.
 pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
+    let (arg_shapes, out_shapes) = main_signature(module)?;
+    check_inputs(module, &arg_shapes, sets)?;
+    let owned = module.clone_owned();
+    add_entry(module, &owned, &wrapper_text(&arg_shapes, &out_shapes, sets))?;
+    lower_to_llvm(&owned)?;
+    let all_shapes: Vec<&Vec<i64>> = sets.iter().flat_map(|_| out_shapes.iter()).collect();
+    let results = invoke_entry(&owned, &all_shapes)?;
+    drop(owned);
+    let mut tensors = results.into_iter().zip(all_shapes).map(|(data, shape)| Tensor { shape: shape.clone(), data });
+    Ok(sets.iter().map(|_| tensors.by_ref().take(out_shapes.len()).collect()).collect())
+}
+
+/// The static shapes of `@main`'s arguments and results.
+fn main_signature(module: Op) -> Result<(Vec<Vec<i64>>, Vec<Vec<i64>>)> {
     let main = main_function(module)?;
     let entry_block = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
     let ret = entry_block.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
@@ -110,6 +124,12 @@ pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
         .operands()
         .map(|v| v.ty().static_shape().ok_or_else(|| Error::ir(main.location(), "non-static result")))
         .collect::<Result<_>>()?;
+    Ok((arg_shapes, out_shapes))
+}
+
+/// Every input set must match `@main`'s arguments.
+fn check_inputs(module: Op, arg_shapes: &[Vec<i64>], sets: &[Vec<Tensor>]) -> Result<()> {
+    let main = main_function(module)?;
     for inputs in sets {
         if arg_shapes.len() != inputs.len() {
             return Err(Error::ir(main.location(), format!("@main takes {} inputs, got {}", arg_shapes.len(), inputs.len())));
@@ -120,10 +140,13 @@ pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
             }
         }
     }
+    Ok(())
+}
 
-    // The wrapper, parsed beside a declaration of @main, then moved in: per
-    // input set, the inputs as constants, a call, and its results written
-    // to that set's output buffers.
+/// The wrapper module, with a declaration of `@main`: per input set, the
+/// inputs as constants, a call, and its results written to that set's
+/// output buffers.
+fn wrapper_text(arg_shapes: &[Vec<i64>], out_shapes: &[Vec<i64>], sets: &[Vec<Tensor>]) -> String {
     let in_types: Vec<String> = arg_shapes.iter().map(|s| f32_tensor_type(s)).collect();
     let out_types: Vec<String> = out_shapes.iter().map(|s| f32_tensor_type(s)).collect();
     let mut outs: Vec<String> = Vec::new();
@@ -153,16 +176,18 @@ pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
             ));
         }
     }
-    let text = format!(
+    format!(
         "module {{\n  func.func private @main({}) -> ({})\n  func.func @mcprune_entry({}) attributes {{llvm.emit_c_interface}} {{\n{body}    return\n  }}\n}}\n",
         in_types.join(", "),
         out_types.join(", "),
         outs.join(", ")
-    );
+    )
+}
 
-    let ctx = module.context();
-    let owned = module.clone_owned();
-    let wrapper = OwnedOp::parse_module(ctx, text.as_bytes())
+/// Parses the wrapper beside `module`'s context and moves its entry into
+/// the copy `owned`.
+fn add_entry(module: Op, owned: &OwnedOp, text: &str) -> Result<()> {
+    let wrapper = OwnedOp::parse_module(module.context(), text.as_bytes())
         .ok_or_else(|| Error::Ir { location: None, message: "internal error: the run wrapper does not parse".into() })?;
     let entry = wrapper
         .op()
@@ -172,24 +197,28 @@ pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
         .ok_or_else(|| Error::Ir { location: None, message: "internal error: no wrapper".into() })?;
     let body = owned.op().region(0).first_block().ok_or_else(|| Error::ir(module.location(), "empty module"))?;
     body.move_to_end(entry);
-    drop(wrapper);
+    Ok(())
+}
 
-    let is_tosa = {
-        let mut found = false;
-        owned.op().walk(&mut |o| {
-            found |= o.dialect() == "tosa";
-            !found
-        });
-        found
-    };
+/// Lowers the copy to the LLVM dialect (TOSA first to linalg).
+fn lower_to_llvm(owned: &OwnedOp) -> Result<()> {
+    let mut is_tosa = false;
+    owned.op().walk(&mut |o| {
+        is_tosa |= o.dialect() == "tosa";
+        !is_tosa
+    });
     if is_tosa {
-        // SAFETY: only `owned` itself is used after the lowering, not the
-        // handles taken into it above.
+        // SAFETY: only `owned` itself is used after the lowering, not
+        // handles taken into it before.
         unsafe { run_pipeline(owned.op(), TOSA_TO_LINALG)? };
     }
     // SAFETY: as above.
-    unsafe { run_pipeline(owned.op(), LINALG_TO_LLVM)? };
+    unsafe { run_pipeline(owned.op(), LINALG_TO_LLVM) }
+}
 
+/// JIT-compiles the lowered module and calls `@mcprune_entry` with one
+/// buffer per output shape; returns the buffers.
+fn invoke_entry(owned: &OwnedOp, shapes: &[&Vec<i64>]) -> Result<Vec<Vec<f32>>> {
     // memrefCopy and friends live in MLIR's C runner utilities.
     let libs: Vec<String> = RUNNER_LIBS.iter().filter(|p| std::path::Path::new(p).exists()).map(|p| format!("{p}\0")).collect();
     let lib_refs: Vec<MlirStringRef> = libs.iter().map(|l| MlirStringRef { data: l.as_ptr() as *const _, length: l.len() - 1 }).collect();
@@ -202,12 +231,11 @@ pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
     if engine.ptr.is_null() {
         return Err(Error::Ir { location: None, message: "could not create the execution engine".into() });
     }
-    let all_shapes: Vec<&Vec<i64>> = sets.iter().flat_map(|_| out_shapes.iter()).collect();
-    let mut results: Vec<Vec<f32>> = all_shapes.iter().map(|s| vec![0f32; s.iter().product::<i64>() as usize]).collect();
+    let mut results: Vec<Vec<f32>> = shapes.iter().map(|s| vec![0f32; s.iter().product::<i64>() as usize]).collect();
     // Memref descriptors: allocated, aligned, offset, sizes, strides.
     let mut descs: Vec<Vec<i64>> = results
         .iter_mut()
-        .zip(&all_shapes)
+        .zip(shapes)
         .map(|(buf, &shape)| {
             let mut d = vec![buf.as_mut_ptr() as i64, buf.as_mut_ptr() as i64, 0];
             d.extend(shape.iter().copied());
@@ -231,9 +259,7 @@ pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
     if ok.value == 0 {
         return Err(Error::Ir { location: None, message: "running the model failed".into() });
     }
-    drop(owned);
-    let mut tensors = results.into_iter().zip(all_shapes).map(|(data, shape)| Tensor { shape: shape.clone(), data });
-    Ok(sets.iter().map(|_| tensors.by_ref().take(out_shapes.len()).collect()).collect())
+    Ok(results)
 }
 
 /// Largest absolute difference, and the largest magnitude of `b`.
