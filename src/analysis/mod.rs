@@ -8,9 +8,9 @@
 //! functions' arguments and results are the model's interface and frozen.
 //!
 //! [`Dependencies::run`] is the analysis as a line of phases, one file each:
-//! [`collect`] numbers ops and values, [`structural`] adds the facts of
-//! calls, loops and function boundaries, [`classify`] finds constants,
-//! weights and layers, and [`classes`] unites spaces into classes.
+//! `collect.rs` numbers ops and values, `structural.rs` adds the facts of
+//! calls, loops and function boundaries, `classify.rs` finds constants,
+//! weights and layers, and `classes.rs` unites spaces into classes.
 //!
 //! The analysis only reads the IR. Grouping ([`crate::group`]) and the
 //! rewrite consume what it records, through the accessors below.

@@ -7,7 +7,7 @@
 //! `@main` and writes each result into a caller-provided buffer.
 
 use crate::error::{Error, Result};
-use crate::ir::{self, f32_tensor_type, Op, OwnedOp};
+use crate::ir::{self, f32_tensor_type, Op, OwnedOp, Value, ValueDef};
 use mlir_sys::*;
 use std::ffi::c_void;
 
@@ -93,6 +93,40 @@ pub fn main_function(module: Op) -> Result<Op> {
 pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
     let mut all = run_sets(module, std::slice::from_ref(&inputs.to_vec()))?;
     Ok(all.pop().unwrap_or_default())
+}
+
+/// Runs `@main` of a copy of `module` on `inputs`, with `values` (computed
+/// at the top level of `@main`) appended to its results; returns what they
+/// held. The module itself is not changed.
+pub fn run_returning(module: Op, values: &[Value], inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    let main = main_function(module)?;
+    let body = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
+    let ret = body.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
+    let copy = module.clone_owned();
+    let copy_main = main_function(copy.op())?;
+    let copy_body = copy_main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "copy lost @main"))?;
+    // Ops of the copy in the same order as the original's top level.
+    let originals: Vec<Op> = body.ops().collect();
+    let copies: Vec<Op> = copy_body.ops().collect();
+    let copy_ret = copy_body.terminator().ok_or_else(|| Error::ir(main.location(), "copy lost return"))?;
+    let mut new_operands: Vec<Value> = copy_ret.operands().collect();
+    for &v in values {
+        let mapped = match v.def() {
+            ValueDef::Result(op, r) => originals.iter().position(|o| *o == op).map(|i| copies[i].result(r)),
+            ValueDef::Argument(b, i) if b == body => Some(copy_body.argument(i)),
+            ValueDef::Argument(..) => None,
+        };
+        new_operands.push(mapped.ok_or_else(|| Error::ir(ret.location(), "a value to return is not at the top level of @main"))?);
+    }
+    let first_extra = copy_ret.num_operands();
+    let new_ret = Op::new_detached("func.return", copy_ret.location(), &new_operands);
+    new_ret.insert_before(copy_ret);
+    // SAFETY: the old return has no results, and no handle to it is used
+    // after this (`copies` still lists it but is not read again).
+    unsafe { copy_ret.erase() };
+    copy_main.update_function_type();
+    let mut outputs = run(copy.op(), inputs)?;
+    Ok(outputs.split_off(first_extra))
 }
 
 /// Runs `@main` once per input set, compiling the module once (lowering

@@ -501,6 +501,21 @@ impl Op {
         }
     }
 
+    /// Sets a `func.func`'s type from its entry block's arguments and its
+    /// return's operands (a rewrite that changed them keeps the op valid).
+    pub fn update_function_type(self) {
+        let Some(entry) = self.region(0).first_block() else { return };
+        let inputs: Vec<Type> = entry.arguments().map(|a| a.ty()).collect();
+        let mut results: Vec<Type> = Vec::new();
+        if let Some(ret) = entry.terminator().filter(|t| t.name() == "func.return") {
+            results = ret.operands().map(|v| v.ty()).collect();
+        } else if let Some(t) = self.attribute("function_type").and_then(|a| a.type_value()) {
+            results = t.function_results().unwrap_or_default();
+        }
+        let ft = Type::function(self.context(), &inputs, &results);
+        self.set_attribute("function_type", Attribute::of_type(ft));
+    }
+
     pub fn verify(self) -> bool {
         // SAFETY: live op (module invariant).
         unsafe { mlirOperationVerify(self.0) }

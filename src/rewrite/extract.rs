@@ -12,7 +12,7 @@ use super::sig::SigKind;
 use crate::analysis::{Dependencies, OpId, ValueId};
 use crate::error::{Error, Result};
 use crate::ir::dense;
-use crate::ir::{Attribute, Op, Type, Value};
+use crate::ir::{Attribute, Op, Value};
 use egg::{CostFunction, Extractor, Id, Language};
 use std::collections::HashMap;
 
@@ -357,20 +357,6 @@ fn slice_sizes_follow(op: Op, part: Value) -> Result<()> {
     }
     op.set_attribute("static_sizes", Attribute::dense_i64_array(op.context(), &sizes));
     Ok(())
-}
-
-/// Sets a function's type from its entry block and its returns.
-pub fn update_function_type(func: Op) {
-    let Some(entry) = func.region(0).first_block() else { return };
-    let inputs: Vec<Type> = entry.arguments().map(|a| a.ty()).collect();
-    let mut results: Vec<Type> = Vec::new();
-    if let Some(ret) = entry.terminator().filter(|t| t.name() == "func.return") {
-        results = ret.operands().map(|v| v.ty()).collect();
-    } else if let Some(t) = func.attribute("function_type").and_then(|a| a.type_value()) {
-        results = t.function_results().unwrap_or_default();
-    }
-    let ft = Type::function(func.context(), &inputs, &results);
-    func.set_attribute("function_type", Attribute::of_type(ft));
 }
 
 /// Points every root's terminator and every payload capture at its

@@ -58,7 +58,7 @@ pub fn apply(module: Op, a: &Dependencies, plan: &PrunePlan) -> Result<RewriteSt
     }
     // Functions whose arguments or results changed get their new types.
     for func in module.nested_ops().into_iter().filter(|o| o.name() == "func.func") {
-        extract::update_function_type(func);
+        func.update_function_type();
     }
     let verify_start = std::time::Instant::now();
     let verified = module.verify();

@@ -224,39 +224,11 @@ pub fn record(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor]) -
             missing.push(s.op);
         }
     }
-    // Return the recorded values from a copy of @main: append them to its
-    // return, run, and drop the copy.
-    let ret = body.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
-    let guard = module.clone_owned();
-    let copy = guard.op();
-    let copy_main = exec::main_function(copy)?;
-    let copy_body = copy_main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "copy lost @main"))?;
-    // Ops of the copy in the same order as the original's top level.
-    let originals: Vec<Op> = body.ops().collect();
-    let copies: Vec<Op> = copy_body.ops().collect();
-    let copy_ret = copy_body.terminator().ok_or_else(|| Error::ir(main.location(), "copy lost return"))?;
-    let mut new_operands: Vec<Value> = copy_ret.operands().collect();
-    for (vid, _) in &wanted {
-        let v = a.value(*vid).value;
-        let mapped = match v.def() {
-            ValueDef::Result(op, r) => originals.iter().position(|o| *o == op).map(|i| copies[i].result(r)),
-            ValueDef::Argument(_, i) => Some(copy_body.argument(i)),
-        };
-        new_operands.push(mapped.ok_or_else(|| Error::ir(ret.location(), "calibration lost a value"))?);
-    }
-    let first_extra = copy_ret.num_operands();
-    // Rebuild the return with the extra operands.
-    let new_ret = Op::new_detached("func.return", copy_ret.location(), &new_operands);
-    new_ret.insert_before(copy_ret);
-    // SAFETY: the old return has no results, and no handle to it is used
-    // after this (`copies` still lists it but is not read again).
-    unsafe { copy_ret.erase() };
-    crate::rewrite::extract::update_function_type(copy_main);
-    let outputs = exec::run(copy, inputs)?;
-    drop(guard);
+    let values: Vec<Value> = wanted.iter().map(|(vid, _)| a.value(*vid).value).collect();
+    let extra = exec::run_returning(module, &values, inputs)?;
     let mut samples = HashMap::new();
     for (k, (vid, dim)) in wanted.iter().enumerate() {
-        samples.insert(*vid, (*dim, Samples::from_tensor(&outputs[first_extra + k], *dim)));
+        samples.insert(*vid, (*dim, Samples::from_tensor(&extra[k], *dim)));
     }
     Ok(Activations { samples, missing })
 }
