@@ -88,11 +88,9 @@ fn structural_facts(c: &Collected, op: Op) -> OpFacts {
     let mut out = OpFacts::default();
     match op.name() {
         "func.call" => call_facts(c, op, &mut out),
-        "func.return" => {
-            if enclosing_function(op).map(|f| c.is_entry(f)).unwrap_or(true) {
-                for v in op.operands() {
-                    freeze_value(v, FreezeReason::ModelInterface, &mut out);
-                }
+        "func.return" if enclosing_function(op).map(|f| c.is_entry(f)).unwrap_or(true) => {
+            for v in op.operands() {
+                freeze_value(v, FreezeReason::ModelInterface, &mut out);
             }
         }
         "scf.for" => for_facts(op, &mut out),

@@ -106,11 +106,14 @@ pub struct Groups {
     pub pieces: Vec<Piece>,
 }
 
+/// A class and, per channel of a group, the indices it occupies there.
+type Placed = (ClassId, Vec<BTreeSet<u32>>);
+
 /// A part of `n` indices sits at `off` in a whole (a concat operand, a
 /// slice): indices move up by `off` from part to whole, and those in the
 /// part's range move down from whole to part.
 fn place(
-    out: &mut Vec<(ClassId, Vec<BTreeSet<u32>>)>,
+    out: &mut Vec<Placed>,
     from: ClassId,
     whole: ClassId,
     part: ClassId,
@@ -140,7 +143,7 @@ fn spread(
     from: ClassId,
     sets: &[BTreeSet<u32>],
     reached: &BTreeMap<ClassId, Vec<BTreeSet<u32>>>,
-) -> Result<Vec<(ClassId, Vec<BTreeSet<u32>>)>, String> {
+) -> Result<Vec<Placed>, String> {
     let size = |s: SpaceId| a.space_size(s).max(0) as u32;
     let mut out = Vec::new();
     match rel {

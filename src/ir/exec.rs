@@ -145,8 +145,11 @@ pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
     Ok(sets.iter().map(|_| tensors.by_ref().take(out_shapes.len()).collect()).collect())
 }
 
+/// Static shapes, one per tensor.
+type Shapes = Vec<Vec<i64>>;
+
 /// The static shapes of `@main`'s arguments and results.
-fn main_signature(module: Op) -> Result<(Vec<Vec<i64>>, Vec<Vec<i64>>)> {
+fn main_signature(module: Op) -> Result<(Shapes, Shapes)> {
     let main = main_function(module)?;
     let entry_block = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
     let ret = entry_block.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;

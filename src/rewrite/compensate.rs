@@ -124,9 +124,9 @@ fn channel_means(recorded: &[&Samples], channels: usize) -> Vec<f64> {
     let rows: usize = recorded.iter().map(|x| x.rows).sum();
     let mut mean = vec![0f64; channels];
     for x in recorded {
-        for r in 0..x.rows {
-            for c in 0..channels {
-                mean[c] += x.data[r * channels + c] as f64;
+        for row in x.data.chunks_exact(channels).take(x.rows) {
+            for (m, &v) in mean.iter_mut().zip(row) {
+                *m += v as f64;
             }
         }
     }

@@ -176,7 +176,7 @@ impl<'a> Rebuild<'a> {
                 Tensor::Op(ch) => ch[1..].iter().map(|&x| self.eg.find(x)).collect(),
                 Tensor::Res([_, x]) => vec![self.eg.find(*x)],
                 Tensor::Take(_) => {
-                    let name = self.location_op(c).map(|o| crate::ir::describe::op(o)).unwrap_or_default();
+                    let name = self.location_op(c).map(crate::ir::describe::op).unwrap_or_default();
                     return Err(self.error_at(c, format!("could not push a channel selection through {name}")));
                 }
                 Tensor::Leaf(_) => vec![],

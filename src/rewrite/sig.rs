@@ -4,6 +4,7 @@
 //! hand in tests.
 
 use crate::analysis::facts::{DimRef, Fact};
+use crate::analysis::union_find::UnionFind;
 use crate::analysis::{rules, Dependencies, IdVec, OpId};
 use crate::ir::Op;
 
@@ -143,23 +144,15 @@ fn same_links(op: Op, facts: &[Fact]) -> Vec<Link> {
     dims.sort();
     dims.dedup();
     let pos = |d: &DimRef| dims.binary_search(d).unwrap_or(0);
-    let mut parent: Vec<usize> = (0..dims.len()).collect();
-    fn find(p: &mut Vec<usize>, mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
+    let mut classes = UnionFind::new(dims.len());
     for (a, b) in &pairs {
-        let (ra, rb) = (find(&mut parent, pos(a)), find(&mut parent, pos(b)));
-        parent[ra.max(rb)] = ra.min(rb);
+        classes.union(pos(a), pos(b));
     }
     let mut out = Vec::new();
     for (i, r) in dims.iter().enumerate() {
         let Some(result) = result_position(op, *r) else { continue };
         for (j, o) in dims.iter().enumerate() {
-            if find(&mut parent, i) != find(&mut parent, j) {
+            if classes.find(i) != classes.find(j) {
                 continue;
             }
             for operand in operand_positions(op, *o) {

@@ -266,9 +266,9 @@ pub fn importance(a: &Dependencies, groups: &Groups, sinks: &[Sink], acts: &Acti
             let Some((_, samples)) = acts.samples.get(&s.act) else { continue };
             any = true;
             let (_, var) = samples.mean_var();
-            if !norms.contains_key(&(s.weight, s.w_in)) {
+            if let std::collections::hash_map::Entry::Vacant(e) = norms.entry((s.weight, s.w_in)) {
                 let (data, shape) = weight_data(a, s.weight)?;
-                norms.insert((s.weight, s.w_in), per_index_sq(&data, &shape, s.w_in));
+                e.insert(per_index_sq(&data, &shape, s.w_in));
             }
             let wn = &norms[&(s.weight, s.w_in)];
             for (i, idx) in m.indices.iter().enumerate() {

@@ -416,7 +416,7 @@ pub fn select(a: &Dependencies, groups: &Groups, map: &ComponentMap, opts: &Plan
     let unpruned = WeightCounts::new(a);
     plan.params_before = unpruned.params();
     plan.flops_before = unpruned.flops();
-    let cands = candidates(a, groups, map, opts, &unpruned.flops_per_element(), &mut plan)?;
+    let cands = candidates(a, groups, map, opts, unpruned.flops_per_element(), &mut plan)?;
 
     let before = unpruned.total(opts.budget);
     let goal = before - ((opts.ratio * before as f64).round() as u64).min(before);
