@@ -204,6 +204,83 @@ fn spread(
     Ok(out)
 }
 
+/// The classes whose channels a group rooted at `root` may remove, best
+/// first; each channel of such a class removes the indices of `root` it
+/// maps to.
+///
+/// - A layer whose output is cut into equal chunks of one class (gates
+///   that meet element-wise) has that class's channels, and only those.
+/// - A layer whose output a reshape factors (`qkv` into q/k/v x heads x
+///   head dim, a grouped convolution's input into groups x channels per
+///   group, SimNorm's latent into simplices) first removes the innermost
+///   factor: the same indices in every outer slice (head dims, channels per
+///   group), as Torch-Pruning does by default. Failing that, the next outer
+///   factor: whole slices (heads, simplices).
+/// - Otherwise, or when neither can go, the root's own channels.
+fn channel_layouts(a: &Dependencies, root: ClassId) -> Vec<ClassId> {
+    if let Some(tile) = tiling_class(a, root) {
+        return vec![tile];
+    }
+    let mut layouts = Vec::new();
+    let mut seen = BTreeSet::from([root]);
+    let mut innermost = None;
+    let mut current = root;
+    while let Some((inner, outer)) = innermost_factor(a, current) {
+        if !seen.insert(inner) {
+            break;
+        }
+        innermost = Some((inner, outer));
+        current = inner;
+    }
+    if let Some((inner, outer)) = innermost {
+        layouts.push(inner);
+        layouts.extend(outer);
+    }
+    layouts.push(root);
+    layouts
+}
+
+/// The innermost (stride 1) and next-outer factors of a reshape that splits
+/// class `whole` into two or more non-unit parts.
+fn innermost_factor(a: &Dependencies, whole: ClassId) -> Option<(ClassId, Option<ClassId>)> {
+    a.relations().iter().find_map(|rel| {
+        let Relation::Merge { whole: w, parts } = rel else { return None };
+        if a.class_of(*w) != whole {
+            return None;
+        }
+        let mut factors: Vec<(i64, ClassId)> =
+            parts.iter().filter(|(p, _)| a.space_size(*p) > 1).map(|&(p, stride)| (stride, a.class_of(p))).collect();
+        factors.sort();
+        match factors.as_slice() {
+            [(_, inner), (_, outer), ..] if *inner != whole && *outer != whole && inner != outer => Some((*inner, Some(*outer))),
+            _ => None,
+        }
+    })
+}
+
+/// A root class that is an outer factor of channels that another root of
+/// the same op produces: the groups `G` of a grouped convolution's
+/// `G x F` output. It is no unit of its own (Torch-Pruning keeps the group
+/// count); the inner factor's group removes the same channels per group.
+fn is_outer_factor(a: &Dependencies, root: ClassId) -> bool {
+    let ops: BTreeSet<OpId> = a.roots(root).iter().map(|&(op, _)| op).collect();
+    a.relations().iter().any(|rel| {
+        let Relation::Merge { parts, .. } = rel else { return false };
+        let Some(&(_, stride)) = parts.iter().find(|(p, _)| a.class_of(*p) == root) else { return false };
+        parts.iter().any(|&(p, s)| {
+            s < stride && a.space_size(p) > 1 && a.roots(a.class_of(p)).iter().any(|(op, _)| ops.contains(op))
+        })
+    })
+}
+
+/// A root whose channels a reshape factors into another root's channels
+/// (a squeeze-excitation's gate, produced whole, multiplies a grouped
+/// convolution's groups x channels output): the inner root's group already
+/// removes them, with the same indices.
+fn factors_into_root(a: &Dependencies, root: ClassId) -> bool {
+    tiling_class(a, root).is_none() && channel_layouts(a, root).first().is_some_and(|&c| c != root && !a.roots(c).is_empty())
+}
+
 /// The class that tiles `root` exactly, if there is one: every relation with
 /// `root` as its whole is a slice or concat part of one class `P`, and the
 /// parts sit side by side at 0, |P|, 2|P|, ... covering `root` (a GRU-style
@@ -241,7 +318,7 @@ impl Groups {
     pub fn build(a: &Dependencies, components: &ComponentMap) -> Groups {
         let layers = layers_by_class(a);
         let mut groups = Vec::new();
-        for root in a.class_ids().filter(|&c| !a.roots(c).is_empty()) {
+        for root in a.class_ids().filter(|&c| !a.roots(c).is_empty() && !is_outer_factor(a, c) && !factors_into_root(a, c)) {
             groups.push(group_at(a, components, &layers, root, groups.len()));
         }
         freeze_overlapping(a, &mut groups);
@@ -306,12 +383,23 @@ fn group_at(
     root: ClassId,
     id: usize,
 ) -> Group {
-    // A layer whose output is cut into equal chunks of one class (gates
-    // that meet element-wise) has that class's channels.
-    let channel_class = tiling_class(a, root).unwrap_or(root);
-    let channels = a.class_size(channel_class).max(0) as usize;
-    let (reached, mut frozen) = reach(a, channel_class, channels);
-    frozen = frozen.or_else(|| overlap_in_members(a, &reached)).or_else(|| frozen_member(a, &reached));
+    // The first layout whose channels can go; the last (the root's own
+    // channels) keeps its reason when none can.
+    let layouts = channel_layouts(a, root);
+    let mut tried = layouts.iter().map(|&channel_class| {
+        let channels = a.class_size(channel_class).max(0) as usize;
+        let (reached, frozen) = reach(a, channel_class, channels);
+        let frozen = frozen.or_else(|| overlap_in_members(a, &reached)).or_else(|| frozen_member(a, &reached));
+        (channels, reached, frozen)
+    });
+    let mut layout = tried.next().unwrap_or_default();
+    while layout.2.is_some() {
+        match tried.next() {
+            Some(next) => layout = next,
+            None => break,
+        }
+    }
+    let (channels, reached, frozen) = layout;
     let members: Vec<Member> = reached
         .iter()
         .map(|(c, sets)| Member { class: *c, indices: sets.iter().map(|s| s.iter().copied().collect()).collect() })

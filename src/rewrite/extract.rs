@@ -325,22 +325,29 @@ fn fix_shape_attributes(op: Op) -> Result<()> {
         // the source) as retyped.
         "tensor.extract_slice" => slice_sizes_follow(op, op.result(0))?,
         "tensor.insert_slice" => slice_sizes_follow(op, op.operand(0))?,
-        "tosa.reshape" => {
-            // The shape operand is a shared `tosa.const_shape`: give this
-            // reshape its own.
-            let shape = op.result(0).ty().static_shape().unwrap_or_default();
-            let def = op.operand(1).defining_op().filter(|d| d.name() == "tosa.const_shape");
-            let def = def.ok_or_else(|| Error::ir(op.location(), "tosa.reshape without a constant shape"))?;
-            let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-            let text = format!("dense<[{}]> : tensor<{}xindex>", dims.join(", "), shape.len());
-            let attr = Attribute::parse(ctx, &text).ok_or_else(|| Error::ir(op.location(), "bad shape"))?;
-            let new = def.clone_op();
-            new.set_attribute("values", attr);
-            new.insert_before(op);
-            op.set_operand(1, new.result(0));
-        }
+        // A reshape's new shape and a slice's size (operand 2) restate the
+        // result's shape; the verifier does not check the slice's, but
+        // lowering does.
+        "tosa.reshape" => own_shape_operand(op, 1)?,
+        "tosa.slice" => own_shape_operand(op, 2)?,
         _ => {}
     }
+    Ok(())
+}
+
+/// Points operand `operand` of `op`, a shared `tosa.const_shape`, at a new
+/// one of its own holding the result's shape.
+fn own_shape_operand(op: Op, operand: usize) -> Result<()> {
+    let shape = op.result(0).ty().static_shape().unwrap_or_default();
+    let def = op.operand(operand).defining_op().filter(|d| d.name() == "tosa.const_shape");
+    let def = def.ok_or_else(|| Error::ir(op.location(), format!("{} without a constant shape", op.name())))?;
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let text = format!("dense<[{}]> : tensor<{}xindex>", dims.join(", "), shape.len());
+    let attr = Attribute::parse(op.context(), &text).ok_or_else(|| Error::ir(op.location(), "bad shape"))?;
+    let new = def.clone_op();
+    new.set_attribute("values", attr);
+    new.insert_before(op);
+    op.set_operand(operand, new.result(0));
     Ok(())
 }
 

@@ -74,22 +74,37 @@ impl OpSig {
                 // a selection of its operand instead (see `build`).
                 Link::Window { .. } => {}
                 // An unflatten: a smaller operand dim shrinks the one result
-                // part it can be: the outermost whose other parts divide it
-                // (the channel dim of a C x H x W unflatten).
+                // part it can be, the one whose other parts divide it (the
+                // channel dim of a C x H x W unflatten). When several can
+                // (8 = 2 x 4 cut to 4: 1 x 4 or 2 x 2), the size alone does
+                // not say which: the result's shape is left unknown, for the
+                // selection pushed through the op to give it.
                 Link::Expand { operand, odim, parts } => {
                     let Some(Some(o)) = operands.get(*operand) else { continue };
                     let full: i64 = parts.iter().map(|p| p.3).product();
                     if o[*odim] == full {
                         continue;
                     }
-                    for (k, &(r, d, _, size)) in parts.iter().enumerate() {
-                        let others: i64 = parts.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, p)| p.3).product();
-                        if others > 0 && o[*odim] % others == 0 && o[*odim] / others <= size {
-                            if let Some(Some(res)) = out.get_mut(r) {
-                                res[d] = o[*odim] / others;
+                    let fits: Vec<(usize, usize, i64)> = parts
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, &(r, d, _, size))| {
+                            let others: i64 = parts.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, p)| p.3).product();
+                            (others > 0 && o[*odim] % others == 0 && o[*odim] / others <= size).then(|| (r, d, o[*odim] / others))
+                        })
+                        .collect();
+                    match fits.as_slice() {
+                        [(r, d, n)] => {
+                            if let Some(Some(res)) = out.get_mut(*r) {
+                                res[*d] = *n;
                             }
-                            break;
                         }
+                        [(r, ..), ..] => {
+                            if let Some(res) = out.get_mut(*r) {
+                                *res = None;
+                            }
+                        }
+                        [] => {}
                     }
                 }
             }

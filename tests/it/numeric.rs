@@ -179,6 +179,62 @@ fn pruned_equals_masked(model: &str) {
     }
 }
 
+/// A corpus model with factored channels, pruned with `opts`: the
+/// pruned module computes what the masked one computes, and some group
+/// through a layer named `factored` (an op label substring; linalg only)
+/// lost channels. Corpus models take seconds each to compile for the CPU
+/// in a debug build, so each test runs the dialects it names.
+fn corpus_pruned_equals_masked(model: &str, dialects: &[&str], opts: &str, factored: &str) {
+    let io = io(&format!("corpus/{model}"));
+    let sets = input_sets(&io, 2);
+    let outputs = read_tensors(&io, "outputs").len();
+    for dialect in dialects {
+        let path = fixture(&format!("corpus/{model}.{dialect}.mlir"));
+        let unpruned = run_sets(load(&path).module.op(), &sets).unwrap_or_else(|e| panic!("{model}.{dialect}: {e}"));
+        let (pruned, outcome) = prune(&path, opts);
+        let (masked, _) = prune(&path, &format!("{opts} materialize=mask"));
+        let what = format!("{model}.{dialect} {opts}");
+        assert_removed_something(&what, &outcome);
+        if *dialect == "linalg" {
+            let through = |g: &&mcprune::report::GroupReport| g.ops.iter().any(|o| o.contains(factored));
+            let cut = outcome.report.groups.iter().filter(through).filter(|g| !g.removed.is_empty()).count();
+            assert!(cut > 0, "{what}: no group through {factored} lost channels");
+        }
+        let a = run_sets(pruned.module.op(), &sets).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let b = run_sets(masked.module.op(), &sets).unwrap_or_else(|e| panic!("{what} (mask): {e}"));
+        let moved = compare(&what, &a, &b, &unpruned, outputs);
+        assert!(moved > 1e-3, "{what}: the pruned outputs equal the unpruned ones ({moved})");
+    }
+}
+
+/// The configuration that cuts the most: DepGraph's groups, interfaces
+/// pruned.
+const CUT_MOST: &str = "ratio=0.4 grouping=vanilla interfaces=prune";
+
+/// ResNeXt's grouped convolutions keep their group count and lose the same
+/// channels in every group.
+#[test]
+fn grouped_convolutions_prune_like_masking() {
+    corpus_pruned_equals_masked("resnext_narrow", DIALECTS, CUT_MOST, "conv_2d_ngchw_gfchw");
+}
+
+/// RegNet-Y: grouped convolutions gated by squeeze-excitation.
+#[test]
+fn gated_grouped_convolutions_prune_like_masking() {
+    corpus_pruned_equals_masked("regnet_y_narrow", &["linalg"], CUT_MOST, "conv_2d_ngchw_gfchw");
+}
+
+/// A ViT's attention loses the same head dims in every head (q, k, v and
+/// the output projection's inputs). The residual stream, normalised by
+/// LayerNorm, crosses components and is kept (a zeroed channel still
+/// counts in a LayerNorm mean, so there the masked model is not the pruned
+/// one); MLP and attention groups are cut evenly.
+#[test]
+fn attention_head_dims_prune_like_masking() {
+    let opts = "ratio=0.3 grouping=component interfaces=keep scope=local max-ratio=1 round-to=1";
+    corpus_pruned_equals_masked("vit_tiny", DIALECTS, opts, "self_attention");
+}
+
 #[test]
 fn pruned_equals_masked_tdmpc_small() {
     pruned_equals_masked("tdmpc_small");
