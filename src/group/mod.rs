@@ -390,6 +390,7 @@ fn group_at(
         let channels = a.class_size(channel_class).max(0) as usize;
         let (reached, frozen) = reach(a, channel_class, channels);
         let frozen = frozen.or_else(|| overlap_in_members(a, &reached)).or_else(|| frozen_member(a, &reached));
+        tracing::debug!(root = ?root, layout = ?channel_class, frozen = ?frozen, "channel layout");
         (channels, reached, frozen)
     });
     let mut layout = tried.next().unwrap_or_default();
