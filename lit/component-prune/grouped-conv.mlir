@@ -7,6 +7,7 @@
 // group N"): nothing was pruned. Cutting 8 = 2 x 4 weight rows to 4 is also
 // 1 x 4 or 2 x 2; the rewrite used to guess the first ("the rewrite equated
 // tensors of different shapes").
+// RUN: rm -f %t.json
 // RUN: %mcprune-opt '--component-prune=ratio=0.4 rank=cost max-ratio=1 round-to=1 report=%t.json' %s 2>%t.err > %t.mlir
 // RUN: %mlir-opt %t.mlir -o /dev/null
 // RUN: FileCheck %s < %t.mlir

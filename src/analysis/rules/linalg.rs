@@ -10,6 +10,7 @@
 use super::{DialectRules, Role, RuleFn};
 use crate::analysis::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
 use crate::ir::{self, MapExpr, Op};
+use std::collections::BTreeSet;
 
 pub static RULES: DialectRules = DialectRules {
     dialect: "linalg",
@@ -67,22 +68,40 @@ fn softmax(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     Ok(())
 }
 
-/// Whether a generic's payload reads loop positions.
-fn reads_positions(op: Op) -> bool {
-    let mut found = false;
-    for r in op.regions() {
-        for b in r.blocks() {
-            for inner in b.ops() {
-                inner.walk(&mut |o| {
-                    if o.name() == "linalg.index" {
-                        found = true;
+/// The loops whose positions a generic's payload reads (`linalg.index`),
+/// or `None` when one cannot be told.
+fn indexed_loops(op: Op) -> Option<BTreeSet<usize>> {
+    let mut loops = BTreeSet::new();
+    let mut known = true;
+    for inner in op.regions().flat_map(|r| r.blocks()).flat_map(|b| b.ops()) {
+        inner.walk(&mut |o| {
+            if o.name() == "linalg.index" {
+                match o.attribute("dim").and_then(|a| a.integer_value()) {
+                    Some(d) if d >= 0 => {
+                        loops.insert(d as usize);
                     }
-                    !found
-                });
+                    _ => known = false,
+                }
+            }
+            known
+        });
+    }
+    known.then_some(loops)
+}
+
+/// A payload that reads the position along a loop computes something else
+/// at another position: every dim on that loop keeps its size (an argmax
+/// over a reduction freezes only the reduced dim).
+fn freeze_indexed(op: Op, loops: &BTreeSet<usize>, operands: &[Option<Vec<Access>>], results: &[Vec<Access>], out: &mut OpFacts) {
+    let why = || FreezeReason::Positional(op.name().into());
+    let values = operands.iter().enumerate().filter_map(|(i, a)| a.as_ref().map(|a| (op.operand(i), a)));
+    for (v, accesses) in values.chain(results.iter().enumerate().map(|(i, a)| (op.result(i), a))) {
+        for (d, a) in accesses.iter().enumerate() {
+            if matches!(a, Access::Loop(l) if loops.contains(l)) {
+                out.facts.push(Fact::Freeze(DimRef::new(v, d), why()));
             }
         }
     }
-    found
 }
 
 /// Any structured op: loops from the indexing maps.
@@ -92,9 +111,7 @@ fn structured(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     if maps.len() != op.num_operands() {
         return Err(FreezeReason::Unsupported(format!("'{name}' has operands without indexing maps")));
     }
-    if reads_positions(op) {
-        return Err(FreezeReason::Positional(name.into()));
-    }
+    let indexed = indexed_loops(op).ok_or_else(|| FreezeReason::Positional(name.into()))?;
     let num_loops = maps.first().map(|m| m.num_dims()).unwrap_or(0);
     let access = |m: &ir::AffineMap| -> Vec<Access> {
         m.results()
@@ -118,6 +135,7 @@ fn structured(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     let contraction = convolution || ir::linalg_is_contraction(op);
     out.contraction = contraction;
     let normalized = if contraction { None } else { sum_sizes(op, &operands, &results, num_loops) };
+    freeze_indexed(op, &indexed, &operands, &results, out);
     Indexing {
         op,
         num_loops,
