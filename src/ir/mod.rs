@@ -133,6 +133,60 @@ pub(crate) fn print_to_string(f: impl FnOnce(MlirStringCallback, *mut c_void)) -
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// `Display` (and `Debug`) as MLIR prints the handle.
+macro_rules! printed_as_mlir {
+    ($ty:ident, $print_fn:ident) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let h = *self;
+                // SAFETY: a live handle (module invariant); the callback and
+                // its buffer are the pair `print_to_string` provides.
+                f.write_str(&print_to_string(|cb, ud| unsafe { $print_fn(h.0, cb, ud) }))
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+    };
+}
+
+/// `num_x`, `x(i)` and `xs()` over a handle's indexed children, read
+/// through the C API's count and get functions; `x(i)` checks the index
+/// (the C API does not).
+macro_rules! indexed_children {
+    ($num:ident, $one:ident, $many:ident, $ty:ident, $num_fn:ident, $get_fn:ident, $what:literal) => {
+        pub fn $num(self) -> usize {
+            // SAFETY: a live handle (module invariant).
+            unsafe { $num_fn(self.0) as usize }
+        }
+
+        pub fn $one(self, i: usize) -> $ty {
+            check_index($what, i, self.$num());
+            // SAFETY: a live handle (module invariant), `i` in range.
+            $ty(unsafe { $get_fn(self.0, i as isize) })
+        }
+
+        pub fn $many(self) -> impl Iterator<Item = $ty> {
+            (0..self.$num()).map(move |i| self.$one(i))
+        }
+    };
+}
+
+/// A getter of a related handle that the C API returns null for when there
+/// is none (an op's parent, a block's terminator).
+macro_rules! nullable_child {
+    ($name:ident, $ty:ident, $get_fn:ident) => {
+        pub fn $name(self) -> Option<$ty> {
+            // SAFETY: a live handle (module invariant).
+            let h = $ty(unsafe { $get_fn(self.0) });
+            (!h.is_null()).then_some(h)
+        }
+    };
+}
+
 macro_rules! handle {
     ($(#[$doc:meta])* $name:ident, $raw:ty) => {
         $(#[$doc])*
@@ -350,20 +404,7 @@ impl Op {
         Location(unsafe { mlirOperationGetLocation(self.0) })
     }
 
-    pub fn num_operands(self) -> usize {
-        // SAFETY: live op (module invariant).
-        unsafe { mlirOperationGetNumOperands(self.0) as usize }
-    }
-
-    pub fn operand(self, i: usize) -> Value {
-        check_index("operand", i, self.num_operands());
-        // SAFETY: live op (module invariant), `i` in range.
-        Value(unsafe { mlirOperationGetOperand(self.0, i as isize) })
-    }
-
-    pub fn operands(self) -> impl Iterator<Item = Value> {
-        (0..self.num_operands()).map(move |i| self.operand(i))
-    }
+    indexed_children!(num_operands, operand, operands, Value, mlirOperationGetNumOperands, mlirOperationGetOperand, "operand");
 
     pub fn set_operand(self, i: usize, v: Value) {
         check_index("operand", i, self.num_operands());
@@ -371,53 +412,15 @@ impl Op {
         unsafe { mlirOperationSetOperand(self.0, i as isize, v.0) }
     }
 
-    pub fn num_results(self) -> usize {
-        // SAFETY: live op (module invariant).
-        unsafe { mlirOperationGetNumResults(self.0) as usize }
-    }
+    indexed_children!(num_results, result, results, Value, mlirOperationGetNumResults, mlirOperationGetResult, "result");
 
-    pub fn result(self, i: usize) -> Value {
-        check_index("result", i, self.num_results());
-        // SAFETY: live op (module invariant), `i` in range.
-        Value(unsafe { mlirOperationGetResult(self.0, i as isize) })
-    }
+    indexed_children!(num_regions, region, regions, Region, mlirOperationGetNumRegions, mlirOperationGetRegion, "region");
 
-    pub fn results(self) -> impl Iterator<Item = Value> {
-        (0..self.num_results()).map(move |i| self.result(i))
-    }
+    nullable_child!(parent, Op, mlirOperationGetParentOperation);
 
-    pub fn num_regions(self) -> usize {
-        // SAFETY: live op (module invariant).
-        unsafe { mlirOperationGetNumRegions(self.0) as usize }
-    }
+    nullable_child!(block, Block, mlirOperationGetBlock);
 
-    pub fn region(self, i: usize) -> Region {
-        check_index("region", i, self.num_regions());
-        // SAFETY: live op (module invariant), `i` in range.
-        Region(unsafe { mlirOperationGetRegion(self.0, i as isize) })
-    }
-
-    pub fn regions(self) -> impl Iterator<Item = Region> {
-        (0..self.num_regions()).map(move |i| self.region(i))
-    }
-
-    pub fn parent(self) -> Option<Op> {
-        // SAFETY: live op (module invariant).
-        let p = Op(unsafe { mlirOperationGetParentOperation(self.0) });
-        (!p.is_null()).then_some(p)
-    }
-
-    pub fn block(self) -> Option<Block> {
-        // SAFETY: live op (module invariant).
-        let b = Block(unsafe { mlirOperationGetBlock(self.0) });
-        (!b.is_null()).then_some(b)
-    }
-
-    pub fn next(self) -> Option<Op> {
-        // SAFETY: live op (module invariant).
-        let n = Op(unsafe { mlirOperationGetNextInBlock(self.0) });
-        (!n.is_null()).then_some(n)
-    }
+    nullable_child!(next, Op, mlirOperationGetNextInBlock);
 
     /// An attribute by name, inherent (properties) or discardable.
     pub fn attribute(self, name: &str) -> Option<Attribute> {
@@ -615,19 +618,11 @@ impl Region {
         })
     }
 
-    pub fn first_block(self) -> Option<Block> {
-        // SAFETY: live region (module invariant).
-        let b = Block(unsafe { mlirRegionGetFirstBlock(self.0) });
-        (!b.is_null()).then_some(b)
-    }
+    nullable_child!(first_block, Block, mlirRegionGetFirstBlock);
 }
 
 impl Block {
-    pub fn first_op(self) -> Option<Op> {
-        // SAFETY: live block (module invariant).
-        let o = Op(unsafe { mlirBlockGetFirstOperation(self.0) });
-        (!o.is_null()).then_some(o)
-    }
+    nullable_child!(first_op, Op, mlirBlockGetFirstOperation);
 
     pub fn ops(self) -> impl Iterator<Item = Op> {
         let mut cur = self.first_op();
@@ -638,32 +633,11 @@ impl Block {
         })
     }
 
-    pub fn num_arguments(self) -> usize {
-        // SAFETY: live block (module invariant).
-        unsafe { mlirBlockGetNumArguments(self.0) as usize }
-    }
+    indexed_children!(num_arguments, argument, arguments, Value, mlirBlockGetNumArguments, mlirBlockGetArgument, "block argument");
 
-    pub fn argument(self, i: usize) -> Value {
-        check_index("block argument", i, self.num_arguments());
-        // SAFETY: live block (module invariant), `i` in range.
-        Value(unsafe { mlirBlockGetArgument(self.0, i as isize) })
-    }
+    nullable_child!(terminator, Op, mlirBlockGetTerminator);
 
-    pub fn arguments(self) -> impl Iterator<Item = Value> {
-        (0..self.num_arguments()).map(move |i| self.argument(i))
-    }
-
-    pub fn terminator(self) -> Option<Op> {
-        // SAFETY: live block (module invariant).
-        let o = Op(unsafe { mlirBlockGetTerminator(self.0) });
-        (!o.is_null()).then_some(o)
-    }
-
-    pub fn parent_op(self) -> Option<Op> {
-        // SAFETY: live block (module invariant).
-        let o = Op(unsafe { mlirBlockGetParentOperation(self.0) });
-        (!o.is_null()).then_some(o)
-    }
+    nullable_child!(parent_op, Op, mlirBlockGetParentOperation);
 
     /// Appends the detached `op`; the block owns it from then on.
     pub fn append(self, op: Op) {
@@ -916,20 +890,7 @@ impl Type {
     }
 }
 
-impl fmt::Display for Type {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = *self;
-        // SAFETY: live type (module invariant); the callback and its buffer
-        // are the pair `print_to_string` provides.
-        f.write_str(&print_to_string(|cb, ud| unsafe { mlirTypePrint(t.0, cb, ud) }))
-    }
-}
-
-impl fmt::Debug for Type {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+printed_as_mlir!(Type, mlirTypePrint);
 
 // ---------------------------------------------------------------- attributes
 
@@ -1158,20 +1119,7 @@ impl Attribute {
     }
 }
 
-impl fmt::Display for Attribute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let a = *self;
-        // SAFETY: live attribute (module invariant); the callback and its
-        // buffer are the pair `print_to_string` provides.
-        f.write_str(&print_to_string(|cb, ud| unsafe { mlirAttributePrint(a.0, cb, ud) }))
-    }
-}
-
-impl fmt::Debug for Attribute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+printed_as_mlir!(Attribute, mlirAttributePrint);
 
 // ---------------------------------------------------------------- affine maps
 
