@@ -317,9 +317,15 @@ impl Groups {
     /// splits interface groups into pieces.
     pub fn build(a: &Dependencies, components: &ComponentMap) -> Groups {
         let layers = layers_by_class(a);
-        let mut groups = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         for root in a.class_ids().filter(|&c| !a.roots(c).is_empty() && !is_outer_factor(a, c) && !factors_into_root(a, c)) {
-            groups.push(group_at(a, components, &layers, root, groups.len()));
+            let group = group_at(a, components, &layers, root, groups.len());
+            // Two roots whose channels land on the same indices everywhere
+            // (a GRU's input and hidden projections, both cut into the same
+            // gates) are one group, numbered at the first.
+            if !groups.iter().any(|g| same_members(&g.members, &group.members)) {
+                groups.push(group);
+            }
         }
         freeze_overlapping(a, &mut groups);
         let pieces = groups.iter().filter(|g| g.is_interface()).flat_map(|g| pieces_of(a, components, g)).collect();
@@ -360,6 +366,11 @@ impl Groups {
     }
 }
 
+/// Whether two groups remove the same indices of the same classes.
+fn same_members(x: &[Member], y: &[Member]) -> bool {
+    x.len() == y.len() && x.iter().zip(y).all(|(m, n)| m.class == n.class && m.indices == n.indices)
+}
+
 /// Layer ops by the classes they touch.
 fn layers_by_class(a: &Dependencies) -> BTreeMap<ClassId, BTreeSet<OpId>> {
     let mut layers: BTreeMap<ClassId, BTreeSet<OpId>> = BTreeMap::new();
@@ -383,24 +394,27 @@ fn group_at(
     root: ClassId,
     id: usize,
 ) -> Group {
-    // The first layout whose channels can go; the last (the root's own
-    // channels) keeps its reason when none can.
+    // The first layout whose channels can go. When none can, the group
+    // keeps the root's own channels, and the first layout (the preferred
+    // unit) says why: the root's own reason would only be that a reshape
+    // splits its channels, which is what the layouts get round.
     let layouts = channel_layouts(a, root);
-    let mut tried = layouts.iter().map(|&channel_class| {
+    let tried = layouts.iter().map(|&channel_class| {
         let channels = a.class_size(channel_class).max(0) as usize;
         let (reached, frozen) = reach(a, channel_class, channels);
         let frozen = frozen.or_else(|| overlap_in_members(a, &reached)).or_else(|| frozen_member(a, &reached));
         tracing::debug!(root = ?root, layout = ?channel_class, frozen = ?frozen, "channel layout");
         (channels, reached, frozen)
     });
-    let mut layout = tried.next().unwrap_or_default();
-    while layout.2.is_some() {
-        match tried.next() {
-            Some(next) => layout = next,
-            None => break,
+    let mut tried: Vec<_> = tried.collect();
+    let preferred_reason = tried.first().and_then(|l| l.2.clone());
+    let (channels, reached, frozen) = match tried.iter().position(|l| l.2.is_none()) {
+        Some(i) => tried.swap_remove(i),
+        None => {
+            let (channels, reached, _) = tried.pop().unwrap_or_default();
+            (channels, reached, preferred_reason)
         }
-    }
-    let (channels, reached, frozen) = layout;
+    };
     let members: Vec<Member> = reached
         .iter()
         .map(|(c, sets)| Member { class: *c, indices: sets.iter().map(|s| s.iter().copied().collect()).collect() })

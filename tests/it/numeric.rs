@@ -224,6 +224,26 @@ fn gated_grouped_convolutions_prune_like_masking() {
     corpus_pruned_equals_masked("regnet_y_narrow", &["linalg"], CUT_MOST, "conv_2d_ngchw_gfchw");
 }
 
+/// A DreamerV3-shaped GRU world model: the cell's input and hidden
+/// projections are cut into the same gates, so they are one group, which
+/// used to freeze itself ("shares channels with group N"). Every layer
+/// here is LayerNorm'd, where the masked model is not the pruned one, so
+/// this checks that the gates lose channels and the pruned model runs.
+#[test]
+fn recurrent_cell_gates_prune() {
+    let path = fixture("corpus/dreamer_gru.linalg.mlir");
+    let sets = input_sets(&io("corpus/dreamer_gru"), 1);
+    let (pruned, outcome) = prune(&path, CUT_MOST);
+    let cell_rows = |g: &&mcprune::report::GroupReport| {
+        g.weights.iter().any(|w| w.op.contains("rssm.cell") && w.dim == 0 && w.shape == [96, 32])
+    };
+    let cell: Vec<_> = outcome.report.groups.iter().filter(cell_rows).collect();
+    assert_eq!(cell.len(), 1, "dreamer_gru: one group holds the cell's gate rows");
+    assert!(!cell[0].removed.is_empty(), "dreamer_gru: the GRU cell's gates lost no channels");
+    let outputs = run_sets(pruned.module.op(), &sets).unwrap_or_else(|e| panic!("dreamer_gru {CUT_MOST}: {e}"));
+    assert_eq!(outputs[0].len(), read_tensors(&io("corpus/dreamer_gru"), "outputs").len());
+}
+
 /// A ViT's attention loses the same head dims in every head (q, k, v and
 /// the output projection's inputs). The residual stream, normalised by
 /// LayerNorm, crosses components and is kept (a zeroed channel still
