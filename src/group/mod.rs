@@ -243,8 +243,8 @@ fn channel_layouts(a: &Dependencies, root: ClassId) -> Vec<ClassId> {
 /// The innermost (stride 1) and next-outer factors of a reshape that splits
 /// class `whole` into two or more non-unit parts.
 fn innermost_factor(a: &Dependencies, whole: ClassId) -> Option<(ClassId, Option<ClassId>)> {
-    a.relations().iter().find_map(|rel| {
-        let Relation::Merge { whole: w, parts } = rel else { return None };
+    relations_at(a, whole, petgraph::Direction::Incoming).into_iter().find_map(|r| {
+        let Relation::Merge { whole: w, parts } = &a.relations()[r] else { return None };
         if a.class_of(*w) != whole {
             return None;
         }
@@ -264,8 +264,8 @@ fn innermost_factor(a: &Dependencies, whole: ClassId) -> Option<(ClassId, Option
 /// count); the inner factor's group removes the same channels per group.
 fn is_outer_factor(a: &Dependencies, root: ClassId) -> bool {
     let ops: BTreeSet<OpId> = a.roots(root).iter().map(|&(op, _)| op).collect();
-    a.relations().iter().any(|rel| {
-        let Relation::Merge { parts, .. } = rel else { return false };
+    relations_at(a, root, petgraph::Direction::Outgoing).into_iter().any(|r| {
+        let Relation::Merge { parts, .. } = &a.relations()[r] else { return false };
         let Some(&(_, stride)) = parts.iter().find(|(p, _)| a.class_of(*p) == root) else { return false };
         parts.iter().any(|&(p, s)| {
             s < stride && a.space_size(p) > 1 && a.roots(a.class_of(p)).iter().any(|(op, _)| ops.contains(op))
@@ -277,8 +277,16 @@ fn is_outer_factor(a: &Dependencies, root: ClassId) -> bool {
 /// (a squeeze-excitation's gate, produced whole, multiplies a grouped
 /// convolution's groups x channels output): the inner root's group already
 /// removes them, with the same indices.
-fn factors_into_root(a: &Dependencies, root: ClassId) -> bool {
-    tiling_class(a, root).is_none() && channel_layouts(a, root).first().is_some_and(|&c| c != root && !a.roots(c).is_empty())
+fn factors_into_root(a: &Dependencies, layouts: &[ClassId]) -> bool {
+    // Factored layouts end with the root itself; a tiling is the only layout.
+    layouts.len() > 1 && !a.roots(layouts[0]).is_empty()
+}
+
+/// The relations (indices into [`Dependencies::relations`]) in which class
+/// `c` is a part (`Outgoing`: edges run part -> whole) or a whole
+/// (`Incoming`), ascending.
+fn relations_at(a: &Dependencies, c: ClassId, direction: petgraph::Direction) -> BTreeSet<usize> {
+    a.class_graph().edges_directed(a.class_node(c), direction).map(|e| *e.weight()).collect()
 }
 
 /// The class that tiles `root` exactly, if there is one: every relation with
@@ -318,8 +326,12 @@ impl Groups {
     pub fn build(a: &Dependencies, components: &ComponentMap) -> Groups {
         let layers = layers_by_class(a);
         let mut groups: Vec<Group> = Vec::new();
-        for root in a.class_ids().filter(|&c| !a.roots(c).is_empty() && !is_outer_factor(a, c) && !factors_into_root(a, c)) {
-            let group = group_at(a, components, &layers, root, groups.len());
+        for root in a.class_ids().filter(|&c| !a.roots(c).is_empty() && !is_outer_factor(a, c)) {
+            let layouts = channel_layouts(a, root);
+            if factors_into_root(a, &layouts) {
+                continue;
+            }
+            let group = group_at(a, components, &layers, root, &layouts, groups.len());
             // Two roots whose channels land on the same indices everywhere
             // (a GRU's input and hidden projections, both cut into the same
             // gates) are one group, numbered at the first.
@@ -392,29 +404,33 @@ fn group_at(
     components: &ComponentMap,
     layers: &BTreeMap<ClassId, BTreeSet<OpId>>,
     root: ClassId,
+    layouts: &[ClassId],
     id: usize,
 ) -> Group {
     // The first layout whose channels can go. When none can, the group
-    // keeps the root's own channels, and the first layout (the preferred
-    // unit) says why: the root's own reason would only be that a reshape
-    // splits its channels, which is what the layouts get round.
-    let layouts = channel_layouts(a, root);
-    let tried = layouts.iter().map(|&channel_class| {
+    // keeps the root's own channels (the last layout), and the first (the
+    // preferred unit) says why: the root's own reason would only be that a
+    // reshape splits its channels, which is what the layouts get round.
+    let mut preferred_reason = None;
+    let mut chosen = Default::default();
+    for (k, &channel_class) in layouts.iter().enumerate() {
         let channels = a.class_size(channel_class).max(0) as usize;
         let (reached, frozen) = reach(a, channel_class, channels);
         let frozen = frozen.or_else(|| overlap_in_members(a, &reached)).or_else(|| frozen_member(a, &reached));
         tracing::debug!(root = ?root, layout = ?channel_class, frozen = ?frozen, "channel layout");
-        (channels, reached, frozen)
-    });
-    let mut tried: Vec<_> = tried.collect();
-    let preferred_reason = tried.first().and_then(|l| l.2.clone());
-    let (channels, reached, frozen) = match tried.iter().position(|l| l.2.is_none()) {
-        Some(i) => tried.swap_remove(i),
-        None => {
-            let (channels, reached, _) = tried.pop().unwrap_or_default();
-            (channels, reached, preferred_reason)
+        if k == 0 {
+            preferred_reason = frozen.clone();
         }
-    };
+        let done = frozen.is_none();
+        chosen = (channels, reached, frozen);
+        if done {
+            break;
+        }
+    }
+    let (channels, reached, mut frozen): (usize, BTreeMap<ClassId, Vec<BTreeSet<u32>>>, Option<String>) = chosen;
+    if frozen.is_some() {
+        frozen = preferred_reason;
+    }
     let members: Vec<Member> = reached
         .iter()
         .map(|(c, sets)| Member { class: *c, indices: sets.iter().map(|s| s.iter().copied().collect()).collect() })
@@ -435,13 +451,8 @@ fn reach(a: &Dependencies, start: ClassId, channels: usize) -> (BTreeMap<ClassId
     let mut queue = VecDeque::from([start]);
     while let Some(c) = queue.pop_front() {
         let sets = reached[&c].clone();
-        let node = a.class_node(c);
-        let graph = a.class_graph();
-        let rels: BTreeSet<usize> = graph
-            .edges_directed(node, petgraph::Direction::Outgoing)
-            .chain(graph.edges_directed(node, petgraph::Direction::Incoming))
-            .map(|e| *e.weight())
-            .collect();
+        let mut rels = relations_at(a, c, petgraph::Direction::Outgoing);
+        rels.extend(relations_at(a, c, petgraph::Direction::Incoming));
         for r in rels {
             match spread(a, &a.relations()[r], c, &sets, &reached) {
                 Ok(targets) => {
