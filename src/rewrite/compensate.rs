@@ -61,11 +61,11 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], acts: &Activati
         }
         let (orig, shape) = weight_data(a, w)?;
         let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+        // Written back even unchanged (mean only): the constant is renamed
+        // `_compensated` either way.
+        let data = new_data.entry(w).or_insert_with(|| orig.clone());
         if mode == Compensate::Lstsq {
-            let data = new_data.entry(w).or_insert_with(|| orig.clone());
             fold_into_kept(data, &orig, &shape, w_in, &fit);
-        } else {
-            new_data.entry(w).or_insert_with(|| orig.clone());
         }
         // The constant part goes to the bias, along the weight's output dim.
         let (Some(w_out), Some(bias)) = (s0.w_out, s0.bias) else {

@@ -135,12 +135,7 @@ fn extract_slice(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     let kept = kept_slice_dims(&sizes, rank).ok_or(FreezeReason::Unsupported("ambiguous rank-reducing slice".into()))?;
     let src = shape(source).ok_or(FreezeReason::Dynamic)?;
     for (r, &d) in kept.iter().enumerate() {
-        let (whole, part) = (DimRef::new(source, d), DimRef::new(result, r));
-        if offsets[d] == 0 && sizes[d] == src[d] {
-            out.facts.push(Fact::Same(whole, part));
-        } else {
-            out.facts.push(Fact::Window { whole, part, offset: offsets[d] });
-        }
+        out.facts.push(slice_fact(DimRef::new(source, d), DimRef::new(result, r), offsets[d], sizes[d] == src[d]));
     }
     for d in (0..src.len()).filter(|d| !kept.contains(d)) {
         if src[d] != 1 {
@@ -162,14 +157,19 @@ fn insert_slice(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
         out.facts.push(Fact::Same(DimRef::new(dest, d), DimRef::new(result, d)));
     }
     for (s, &d) in kept.iter().enumerate() {
-        let (whole, part) = (DimRef::new(result, d), DimRef::new(source, s));
-        if offsets[d] == 0 && sizes[d] == res[d] {
-            out.facts.push(Fact::Same(whole, part));
-        } else {
-            out.facts.push(Fact::Window { whole, part, offset: offsets[d] });
-        }
+        out.facts.push(slice_fact(DimRef::new(result, d), DimRef::new(source, s), offsets[d], sizes[d] == res[d]));
     }
     Ok(())
+}
+
+/// A slice's dim: the whole dim itself when the slice covers it
+/// (`full`, at offset 0), else a window of it.
+fn slice_fact(whole: DimRef, part: DimRef, offset: i64, full: bool) -> Fact {
+    if offset == 0 && full {
+        Fact::Same(whole, part)
+    } else {
+        Fact::Window { whole, part, offset }
+    }
 }
 
 /// `tensor.pad` with static low/high padding: the source is a window of the

@@ -133,27 +133,7 @@ fn bias_access(op: Op, index: usize, channel_loop: usize) -> Option<Vec<Access>>
 /// `tosa.conv2d(input: [N,IH,IW,IC], weight: [OC,KH,KW,IC], bias: [OC], zps)
 /// -> [N,OH,OW,OC]`. Loops: n=0, oh=1, ow=2, oc=3, kh=4, kw=5, ic=6.
 fn conv2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
-    out.contraction = true;
-    let c = Access::Compound;
-    Indexing {
-        op,
-        num_loops: 7,
-        operands: vec![
-            Some(vec![Access::Loop(0), c.clone(), c, Access::Loop(6)]),
-            Some(loops(&[3, 4, 5, 6])),
-            bias_access(op, 2, 3),
-            None,
-            None,
-        ],
-        results: vec![loops(&[0, 1, 2, 3])],
-        contraction: true,
-        inits: 0,
-        filter: Some(1),
-        normalized: None,
-        name: op.name(),
-    }
-    .facts(out);
-    Ok(())
+    nhwc_convolution(op, 7, loops(&[3, 4, 5, 6]), 6, out)
 }
 
 /// `tosa.depthwise_conv2d(input: [N,IH,IW,C], weight: [KH,KW,C,M], bias)
@@ -165,14 +145,21 @@ fn depthwise_conv2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     if w.len() != 4 || w[3] != 1 {
         return Err(FreezeReason::Unsupported("depthwise convolution with a channel multiplier".into()));
     }
+    nhwc_convolution(op, 6, vec![Access::Loop(4), Access::Loop(5), Access::Loop(3), Access::Broadcast], 3, out)
+}
+
+/// A TOSA convolution over NHWC: `(input, weight, bias, zero points)` to
+/// `[N,OH,OW,C]` on loops n=0, oh=1, ow=2, c=3; `in_channel` is the loop of
+/// the input's channel dim, `weight` the weight's accesses.
+fn nhwc_convolution(op: Op, num_loops: usize, weight: Vec<Access>, in_channel: usize, out: &mut OpFacts) -> Result<(), FreezeReason> {
     out.contraction = true;
     let c = Access::Compound;
     Indexing {
         op,
-        num_loops: 6,
+        num_loops,
         operands: vec![
-            Some(vec![Access::Loop(0), c.clone(), c, Access::Loop(3)]),
-            Some(vec![Access::Loop(4), Access::Loop(5), Access::Loop(3), Access::Broadcast]),
+            Some(vec![Access::Loop(0), c.clone(), c, Access::Loop(in_channel)]),
+            Some(weight),
             bias_access(op, 2, 3),
             None,
             None,
