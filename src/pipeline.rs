@@ -59,11 +59,15 @@ pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
     let groups = Groups::build(&deps, &components);
     timer.done("analysis and grouping");
     let statistics = calibrate(module, &deps, &groups, opts)?;
+    if statistics.is_some() {
+        timer.done("calibration");
+    }
     let mut plan = select(&deps, &groups, &components, &with_statistics(&opts.plan, statistics.as_ref()))?;
     timer.done("selection");
     if let Some(stats) = &statistics {
         let notes = compensate::apply(&deps, &plan, &stats.sinks, &stats.activations, opts.compensate, opts.ridge)?;
         plan.notes.extend(notes);
+        timer.done("compensation");
     }
     let mut report = Report::build(&deps, &components, &groups, opts.plan.grouping);
     let flops_before = flops(&deps);

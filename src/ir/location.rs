@@ -15,6 +15,11 @@ pub enum LocKind {
 }
 
 impl Location {
+    pub fn context(self) -> super::Context {
+        // SAFETY: live location (module invariant).
+        super::Context(unsafe { mlirLocationGetContext(self.0) })
+    }
+
     pub fn kind(self) -> LocKind {
         let is = |test: unsafe extern "C" fn(MlirLocation) -> bool| {
             // SAFETY: live location (module invariant); `test` is one of the

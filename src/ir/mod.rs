@@ -579,11 +579,33 @@ impl Op {
     /// A detached op `name` at `loc` with `operands` and nothing else (no
     /// results, attributes or regions): a terminator such as `func.return`.
     pub fn new_detached(name: &str, loc: Location, operands: &[Value]) -> Op {
+        Op::build(name, loc, operands, &[], &[])
+    }
+
+    /// A detached op `name` at `loc` with `operands`, `results` and
+    /// `attributes`, and no regions: insert it into a block, or it leaks.
+    pub fn build(name: &str, loc: Location, operands: &[Value], results: &[Type], attributes: &[(&str, Attribute)]) -> Op {
         let raw: Vec<MlirValue> = operands.iter().map(|v| v.0).collect();
+        let types: Vec<MlirType> = results.iter().map(|t| t.0).collect();
+        let ctx = loc.context();
+        let named: Vec<MlirNamedAttribute> = attributes
+            .iter()
+            .map(|(n, a)| MlirNamedAttribute {
+                // SAFETY: live context (module invariant); `n` outlives the
+                // call, and the identifier is interned in the context.
+                name: unsafe { mlirIdentifierGet(ctx.0, sref(n)) },
+                attribute: a.0,
+            })
+            .collect();
         // SAFETY: live location (module invariant); `name` outlives the call.
         let mut state = unsafe { mlirOperationStateGet(sref(name), loc.0) };
-        // SAFETY: `raw` holds `raw.len()` live values and outlives the call.
-        unsafe { mlirOperationStateAddOperands(&mut state, raw.len() as isize, raw.as_ptr()) };
+        // SAFETY: each vector holds as many live handles as it says and
+        // outlives the calls; the state copies them.
+        unsafe {
+            mlirOperationStateAddOperands(&mut state, raw.len() as isize, raw.as_ptr());
+            mlirOperationStateAddResults(&mut state, types.len() as isize, types.as_ptr());
+            mlirOperationStateAddAttributes(&mut state, named.len() as isize, named.as_ptr());
+        }
         // SAFETY: the state was built above and is used once.
         let op = Op(unsafe { mlirOperationCreate(&mut state) });
         // Null would make every later call on it read address 0.
@@ -1068,7 +1090,8 @@ impl Attribute {
             return None;
         }
         let t = self.ty();
-        let n: i64 = t.static_shape()?.iter().product();
+        // Tensor or vector (conv strides are `dense<1> : vector<2xi64>`).
+        let n: i64 = t.shape()?.into_iter().collect::<Option<Vec<i64>>>()?.iter().product();
         // SAFETY: live attribute, checked to be dense elements.
         let splat = unsafe { mlirDenseElementsAttrIsSplat(self.0) };
         let elem = t.element_type()?;

@@ -18,7 +18,11 @@
 use crate::analysis::{Dependencies, WeightId};
 use crate::error::Result;
 use crate::ir::{dense, describe};
-use crate::select::calibration::{weight_data, Activations, Bias, Samples, Sink};
+use crate::select::calibration::{weight_data, Activations, Bias, Moments, Sink};
+use faer::linalg::matmul::matmul;
+use faer::linalg::solvers::Solve;
+use crate::parallel;
+use faer::{Accum, Mat};
 use crate::select::PrunePlan;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,8 +37,8 @@ pub enum Compensate {
 struct Fit {
     kept: Vec<usize>,
     removed: Vec<usize>,
-    /// `kept x removed`, row-major; zero for the mean only.
-    coef: Vec<f64>,
+    /// `kept x removed`; zero for the mean only.
+    coef: Mat<f64>,
     /// Per removed channel, the constant part.
     shift: Vec<f64>,
 }
@@ -49,7 +53,7 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], acts: &Activati
     let mut new_data: BTreeMap<WeightId, Vec<f32>> = BTreeMap::new();
     for ((w, w_in), group) in sinks_by_weight(a, plan, sinks) {
         let s0 = group[0];
-        let recorded: Vec<&Samples> = group.iter().filter_map(|s| acts.samples.get(&s.act).map(|(_, x)| x)).collect();
+        let recorded: Vec<&Moments> = group.iter().filter_map(|s| acts.moments.get(&s.act).map(|(_, m)| m)).collect();
         if recorded.len() != group.len() {
             notes.push(format!("no compensation at {}: its activation is not recorded", describe::op(a.op(s0.op))));
             continue;
@@ -95,146 +99,88 @@ fn sinks_by_weight<'s>(a: &Dependencies, plan: &PrunePlan, sinks: &'s [Sink]) ->
 }
 
 /// Means and, for `lstsq`, the ridge fit of the removed channels on the
-/// centred kept ones. The flag says the least-squares solve failed (the
-/// fit is then the mean only).
-fn fit(recorded: &[&Samples], removed: Vec<usize>, mode: Compensate, ridge: f64) -> (Fit, bool) {
-    let channels = recorded[0].channels;
+/// centred kept ones, pooled over every recorded activation. The flag says
+/// the least-squares solve failed (the fit is then the mean only).
+fn fit(recorded: &[&Moments], removed: Vec<usize>, mode: Compensate, ridge: f64) -> (Fit, bool) {
+    let channels = recorded[0].channels();
     let removed_set: BTreeSet<usize> = removed.iter().copied().collect();
     let kept: Vec<usize> = (0..channels).filter(|c| !removed_set.contains(c)).collect();
-    let mean = channel_means(recorded, channels);
+    let rows: usize = recorded.iter().map(|m| m.rows()).sum();
+    let mean: Vec<f64> = (0..channels).map(|c| recorded.iter().map(|m| m.sums()[c]).sum::<f64>() / rows.max(1) as f64).collect();
     let (nk, nr) = (kept.len(), removed.len());
-    let mut fit = Fit { coef: vec![0f64; nk * nr], shift: removed.iter().map(|&r| mean[r]).collect(), kept, removed };
-    if mode != Compensate::Lstsq || nk == 0 {
+    let mut fit = Fit { coef: Mat::zeros(nk, nr), shift: removed.iter().map(|&r| mean[r]).collect(), kept, removed };
+    if mode != Compensate::Lstsq || nk == 0 || nr == 0 {
         return (fit, false);
     }
-    let (gram, cross) = centred_gram(recorded, &mean, &fit.kept, &fit.removed);
-    match ridge_solve(&gram, &cross, nk, nr, ridge) {
+    // Centred cross products of the kept channels with every channel.
+    let mut cross = Mat::<f64>::zeros(nk, channels);
+    for m in recorded {
+        cross += m.cross(&fit.kept);
+    }
+    let n = rows as f64;
+    let centred = Mat::<f64>::from_fn(nk, channels, |i, c| cross[(i, c)] - n * mean[fit.kept[i]] * mean[c]);
+    let gram = Mat::<f64>::from_fn(nk, nk, |i, j| centred[(i, fit.kept[j])]);
+    let rhs = Mat::<f64>::from_fn(nk, nr, |i, j| centred[(i, fit.removed[j])]);
+    match ridge_solve(gram, rhs, ridge) {
         Some(x) => {
-            fit.coef = x;
             for (j, s) in fit.shift.iter_mut().enumerate() {
-                *s -= fit.kept.iter().enumerate().map(|(i, &k)| mean[k] * fit.coef[i * nr + j]).sum::<f64>();
+                *s -= fit.kept.iter().enumerate().map(|(i, &k)| mean[k] * x[(i, j)]).sum::<f64>();
             }
+            fit.coef = x;
             (fit, false)
         }
         None => (fit, true),
     }
 }
 
-fn channel_means(recorded: &[&Samples], channels: usize) -> Vec<f64> {
-    let rows: usize = recorded.iter().map(|x| x.rows).sum();
-    let mut mean = vec![0f64; channels];
-    for x in recorded {
-        for row in x.data.chunks_exact(channels).take(x.rows) {
-            for (m, &v) in mean.iter_mut().zip(row) {
-                *m += v as f64;
-            }
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= rows.max(1) as f64);
-    mean
-}
-
-/// `kept x kept` Gram matrix and `kept x removed` cross products of the
-/// centred samples.
-fn centred_gram(recorded: &[&Samples], mean: &[f64], kept: &[usize], removed: &[usize]) -> (Vec<f64>, Vec<f64>) {
-    let (nk, nr, channels) = (kept.len(), removed.len(), mean.len());
-    let mut gram = vec![0f64; nk * nk];
-    let mut cross = vec![0f64; nk * nr];
-    for x in recorded {
-        for r in 0..x.rows {
-            let row = &x.data[r * channels..(r + 1) * channels];
-            let kc: Vec<f64> = kept.iter().map(|&k| row[k] as f64 - mean[k]).collect();
-            let rc: Vec<f64> = removed.iter().map(|&k| row[k] as f64 - mean[k]).collect();
-            for i in 0..nk {
-                let xi = kc[i];
-                for j in 0..=i {
-                    gram[i * nk + j] += xi * kc[j];
-                }
-                for j in 0..nr {
-                    cross[i * nr + j] += xi * rc[j];
-                }
-            }
-        }
-    }
-    for i in 0..nk {
-        for j in 0..i {
-            gram[j * nk + i] = gram[i * nk + j];
-        }
-    }
-    (gram, cross)
-}
-
 /// Solves `(G + ridge * tr(G)/n * I) X = B` for symmetric positive
-/// semi-definite `G` (n x n) and `B` (n x m), by Cholesky.
-fn ridge_solve(g: &[f64], b: &[f64], n: usize, m: usize, ridge: f64) -> Option<Vec<f64>> {
-    let trace: f64 = (0..n).map(|i| g[i * n + i]).sum();
+/// semi-definite `G` (n x n), by Cholesky; `None` when it is not definite.
+fn ridge_solve(mut g: Mat<f64>, b: Mat<f64>, ridge: f64) -> Option<Mat<f64>> {
+    let n = g.nrows();
+    let trace: f64 = (0..n).map(|i| g[(i, i)]).sum();
     let lambda = ridge * (trace / n.max(1) as f64).max(1e-12);
-    let mut l = vec![0f64; n * n];
     for i in 0..n {
-        for j in 0..=i {
-            let mut s = g[i * n + j] + if i == j { lambda } else { 0.0 };
-            for k in 0..j {
-                s -= l[i * n + k] * l[j * n + k];
-            }
-            if i == j {
-                if s <= 0.0 {
-                    return None;
-                }
-                l[i * n + i] = s.sqrt();
-            } else {
-                l[i * n + j] = s / l[j * n + j];
-            }
-        }
+        g[(i, i)] += lambda;
     }
-    let mut x = b.to_vec();
-    for c in 0..m {
-        for i in 0..n {
-            let mut s = x[i * m + c];
-            for k in 0..i {
-                s -= l[i * n + k] * x[k * m + c];
-            }
-            x[i * m + c] = s / l[i * n + i];
-        }
-        for i in (0..n).rev() {
-            let mut s = x[i * m + c];
-            for k in i + 1..n {
-                s -= l[k * n + i] * x[k * m + c];
-            }
-            x[i * m + c] = s / l[i * n + i];
-        }
-    }
-    Some(x)
+    let llt = g.llt(faer::Side::Lower).ok()?;
+    let x = llt.solve(&b);
+    let finite = x.col_iter().all(|c| c.iter().all(|v| v.is_finite()));
+    finite.then_some(x)
 }
 
-/// `W[.., k, ..] += sum_r W[.., r, ..] * A[k, r]` along input dim `w_in`.
+/// `W[.., k, ..] += sum_r W[.., r, ..] * A[k, r]` along input dim `w_in`:
+/// with `W` seen as `(outer * inner) x n_in`, `W_k += W_r Aᵀ`.
 fn fold_into_kept(data: &mut [f32], orig: &[f32], shape: &[usize], w_in: usize, fit: &Fit) {
     let inner: usize = shape[w_in + 1..].iter().product();
     let outer: usize = shape[..w_in].iter().product();
     let n_in = shape[w_in];
-    let nr = fit.removed.len();
-    let at = |o: usize, c: usize, i: usize| (o * n_in + c) * inner + i;
-    for o in 0..outer {
-        for i in 0..inner {
-            for (ki, &k) in fit.kept.iter().enumerate() {
-                let add: f64 = fit.removed.iter().enumerate().map(|(ri, &r)| orig[at(o, r, i)] as f64 * fit.coef[ki * nr + ri]).sum();
-                data[at(o, k, i)] += add as f32;
-            }
+    let at = |row: usize, c: usize| ((row / inner) * n_in + c) * inner + row % inner;
+    // In f32, the weights' own precision: the fit is solved in f64.
+    let removed = Mat::<f32>::from_fn(outer * inner, fit.removed.len(), |row, j| orig[at(row, fit.removed[j])]);
+    let coef = Mat::<f32>::from_fn(fit.kept.len(), fit.removed.len(), |i, j| fit.coef[(i, j)] as f32);
+    let mut add = Mat::<f32>::zeros(outer * inner, fit.kept.len());
+    let size = outer * inner * fit.kept.len() * fit.removed.len();
+    matmul(add.as_mut(), Accum::Replace, removed.as_ref(), coef.transpose(), 1.0, parallel::for_product(size));
+    for (i, &k) in fit.kept.iter().enumerate() {
+        for row in 0..outer * inner {
+            data[at(row, k)] += add[(row, i)] as f32;
         }
     }
 }
 
 /// Per output channel `o`: `sum_r c_r * sum(W[o, r, ..])`.
 fn bias_delta(orig: &[f32], shape: &[usize], w_in: usize, w_out: usize, fit: &Fit) -> Vec<f64> {
+    let mut shift_of = vec![0f64; shape[w_in]];
+    for (&r, &c) in fit.removed.iter().zip(&fit.shift) {
+        shift_of[r] = c;
+    }
+    let stride = |d: usize| shape[d + 1..].iter().product::<usize>();
+    let (in_stride, out_stride) = (stride(w_in), stride(w_out));
     let mut delta = vec![0f64; shape[w_out]];
-    let mut idx = vec![0usize; shape.len()];
     for (k, &x) in orig.iter().enumerate() {
-        let mut rem = k;
-        for d in (0..shape.len()).rev() {
-            idx[d] = rem % shape[d];
-            rem /= shape[d];
-        }
-        if let Some(ri) = fit.removed.iter().position(|&r| r == idx[w_in]) {
-            delta[idx[w_out]] += x as f64 * fit.shift[ri];
+        let c = shift_of[(k / in_stride) % shape[w_in]];
+        if c != 0.0 {
+            delta[(k / out_stride) % shape[w_out]] += x as f64 * c;
         }
     }
     delta

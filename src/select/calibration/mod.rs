@@ -14,18 +14,27 @@
 //!   consumer's bias absorb it; shapes do not change, so the same plan then
 //!   removes (or masks) the channels.
 //!
-//! Only activations computed at the top level of `@main` are recorded; other
+//! Activations are recorded wherever they are computed (`@main`, called
+//! functions, `scf.for` bodies: every call and iteration adds its rows), as
+//! running [`Moments`], batch by batch, so memory does not grow with the
+//! number of calibration rows. Only non-f32 activations go unrecorded; their
 //! sinks keep weight-magnitude importance and are not compensated (the
 //! report's notes say which).
+
+mod inputs;
+mod moments;
+
+pub use inputs::read_inputs;
+pub use moments::Moments;
 
 use crate::analysis::facts::{DimRef, Fact};
 use crate::analysis::rules::{self, Role};
 use crate::analysis::{ClassId, Dependencies, OpId, ValueId, WeightId};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ir::exec::{self, Tensor};
 use crate::group::Groups;
 use crate::ir::dense;
-use crate::ir::{Op, Value, ValueDef};
+use crate::ir::{Op, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A bias-like constant after a sink: `sign * B` is added to its output.
@@ -144,93 +153,33 @@ pub fn find_sinks(a: &Dependencies, groups: &Groups) -> Vec<Sink> {
     sinks
 }
 
-/// Activations as samples x channels (the channel dim moved last).
-#[derive(Clone, Debug)]
-pub struct Samples {
-    pub rows: usize,
-    pub channels: usize,
-    pub data: Vec<f32>,
-}
-
-impl Samples {
-    fn from_tensor(t: &Tensor, dim: usize) -> Samples {
-        let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
-        let channels = shape[dim];
-        let inner: usize = shape[dim + 1..].iter().product();
-        let outer: usize = shape[..dim].iter().product();
-        let rows = outer * inner;
-        let mut data = vec![0f32; rows * channels];
-        for o in 0..outer {
-            for c in 0..channels {
-                for i in 0..inner {
-                    data[(o * inner + i) * channels + c] = t.data[(o * channels + c) * inner + i];
-                }
-            }
-        }
-        Samples { rows, channels, data }
-    }
-
-    fn mean_var(&self) -> (Vec<f64>, Vec<f64>) {
-        let n = self.rows.max(1) as f64;
-        let mut mean = vec![0f64; self.channels];
-        let mut sq = vec![0f64; self.channels];
-        for r in 0..self.rows {
-            for c in 0..self.channels {
-                let x = self.data[r * self.channels + c] as f64;
-                mean[c] += x;
-                sq[c] += x * x;
-            }
-        }
-        let var = mean.iter().zip(&sq).map(|(m, s)| (s / n - (m / n).powi(2)).max(0.0)).collect();
-        (mean.into_iter().map(|m| m / n).collect(), var)
-    }
-}
-
-/// Recorded activations, by value.
+/// Recorded activations, by value: the channel dim and its statistics.
 pub struct Activations {
-    pub samples: HashMap<ValueId, (usize, Samples)>,
+    pub moments: HashMap<ValueId, (usize, Moments)>,
     /// Sinks whose activation could not be recorded.
     pub missing: Vec<OpId>,
 }
 
-/// Reads `{"inputs": [{"shape": [...], "data": [...]}, ...]}`.
-pub fn read_inputs(path: &str) -> Result<Vec<Tensor>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::io(path, e))?;
-    let inputs = exec::read_tensors(&json, "inputs");
-    if inputs.is_empty() {
-        return Err(Error::io(path, "no \"inputs\" with \"shape\" and \"data\""));
-    }
-    Ok(inputs)
-}
-
-/// Runs a copy of the module on `inputs`, returning every sink activation
-/// computed at the top level of `@main`.
+/// Runs a copy of the module on `inputs` (split into batches of `@main`'s
+/// argument shapes), recording every sink's activation.
 pub fn record(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor]) -> Result<Activations> {
-    let main = exec::main_function(module)?;
-    let body = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
-    let top_level = |v: Value| match v.def() {
-        ValueDef::Result(op, _) => op.block() == Some(body),
-        ValueDef::Argument(b, _) => b == body,
-    };
+    let sets = exec::split_batches(module, inputs)?;
     let mut wanted: Vec<(ValueId, usize)> = Vec::new();
     let mut missing = Vec::new();
     for s in sinks {
-        if top_level(a.value(s.act).value) {
-            if !wanted.iter().any(|(v, _)| *v == s.act) {
-                wanted.push((s.act, s.act_dim));
-            }
-        } else {
+        let ty = a.value(s.act).value.ty();
+        let f32_static = ty.static_shape().is_some() && ty.element_type().map(|e| e.to_string()).as_deref() == Some("f32");
+        if !f32_static {
             missing.push(s.op);
+        } else if !wanted.iter().any(|(v, _)| *v == s.act) {
+            wanted.push((s.act, s.act_dim));
         }
     }
+    let mut stats: Vec<Moments> = wanted.iter().map(|&(v, d)| Moments::new(a.value(v).shape[d] as usize)).collect();
     let values: Vec<Value> = wanted.iter().map(|(vid, _)| a.value(*vid).value).collect();
-    let extra = exec::run_returning(module, &values, inputs)?;
-    let mut samples = HashMap::new();
-    for (k, (vid, dim)) in wanted.iter().enumerate() {
-        samples.insert(*vid, (*dim, Samples::from_tensor(&extra[k], *dim)));
-    }
-    Ok(Activations { samples, missing })
+    exec::run_probed(module, &sets, &values, &mut |k, t| stats[k].add(&t, wanted[k].1))?;
+    let moments = wanted.iter().zip(stats).map(|(&(v, d), m)| (v, (d, m))).collect();
+    Ok(Activations { moments, missing })
 }
 
 /// Weight data as f32.
@@ -263,9 +212,9 @@ pub fn importance(a: &Dependencies, groups: &Groups, sinks: &[Sink], acts: &Acti
         for s in sinks {
             let class = a.class_of_dim(s.act, s.act_dim);
             let Some(m) = g.members.iter().find(|m| m.class == class) else { continue };
-            let Some((_, samples)) = acts.samples.get(&s.act) else { continue };
+            let Some((_, moments)) = acts.moments.get(&s.act) else { continue };
             any = true;
-            let (_, var) = samples.mean_var();
+            let var = moments.variance();
             if let std::collections::hash_map::Entry::Vacant(e) = norms.entry((s.weight, s.w_in)) {
                 let (data, shape) = weight_data(a, s.weight)?;
                 e.insert(per_index_sq(&data, &shape, s.w_in));

@@ -4,10 +4,18 @@
 //! masked, ratio 0 against PyTorch) and the fidelity benchmark.
 //!
 //! The inputs become constants of a wrapper `@mcprune_entry` that calls
-//! `@main` and writes each result into a caller-provided buffer.
+//! `@main` and writes each result into a caller-provided buffer. Large
+//! weights are not compiled in (`weights`), and chosen values can be handed
+//! to Rust while the model runs (`probes`).
+
+mod kernels;
+mod probes;
+mod weights;
+
+pub use probes::ProbeSink;
 
 use crate::error::{Error, Result};
-use crate::ir::{self, f32_tensor_type, Op, OwnedOp, Value, ValueDef};
+use crate::ir::{self, f32_tensor_type, Op, OwnedOp, Value};
 use mlir_sys::*;
 use std::ffi::c_void;
 
@@ -25,7 +33,7 @@ const RUNNER_LIBS: &[&str] = &["/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so"]
 pub const TOSA_TO_LINALG: &str = "func.func(tosa-to-linalg-named, tosa-to-linalg, tosa-to-arith, tosa-to-tensor)";
 
 /// linalg-on-tensors to the LLVM dialect.
-pub const LINALG_TO_LLVM: &str = "func.func(linalg-generalize-named-ops), one-shot-bufferize{bufferize-function-boundaries \
+pub const LINALG_TO_LLVM: &str = "func.func(convert-elementwise-to-linalg, linalg-generalize-named-ops), one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops \
 function-boundary-type-conversion=identity-layout-map}, buffer-deallocation-pipeline, convert-bufferization-to-memref, \
 func.func(convert-linalg-to-loops), convert-scf-to-cf, expand-strided-metadata, lower-affine, finalize-memref-to-llvm, \
 convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, reconcile-unrealized-casts";
@@ -95,54 +103,78 @@ pub fn run(module: Op, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
     Ok(all.pop().unwrap_or_default())
 }
 
-/// Runs `@main` of a copy of `module` on `inputs`, with `values` (computed
-/// at the top level of `@main`) appended to its results; returns what they
-/// held. The module itself is not changed.
-pub fn run_returning(module: Op, values: &[Value], inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-    let main = main_function(module)?;
-    let body = main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "@main has no body"))?;
-    let ret = body.terminator().ok_or_else(|| Error::ir(main.location(), "@main has no return"))?;
-    let copy = module.clone_owned();
-    let copy_main = main_function(copy.op())?;
-    let copy_body = copy_main.region(0).first_block().ok_or_else(|| Error::ir(main.location(), "copy lost @main"))?;
-    // Ops of the copy in the same order as the original's top level.
-    let originals: Vec<Op> = body.ops().collect();
-    let copies: Vec<Op> = copy_body.ops().collect();
-    let copy_ret = copy_body.terminator().ok_or_else(|| Error::ir(main.location(), "copy lost return"))?;
-    let mut new_operands: Vec<Value> = copy_ret.operands().collect();
-    for &v in values {
-        let mapped = match v.def() {
-            ValueDef::Result(op, r) => originals.iter().position(|o| *o == op).map(|i| copies[i].result(r)),
-            ValueDef::Argument(b, i) if b == body => Some(copy_body.argument(i)),
-            ValueDef::Argument(..) => None,
-        };
-        new_operands.push(mapped.ok_or_else(|| Error::ir(ret.location(), "a value to return is not at the top level of @main"))?);
-    }
-    let first_extra = copy_ret.num_operands();
-    let new_ret = Op::new_detached("func.return", copy_ret.location(), &new_operands);
-    new_ret.insert_before(copy_ret);
-    // SAFETY: the old return has no results, and no handle to it is used
-    // after this (`copies` still lists it but is not read again).
-    unsafe { copy_ret.erase() };
-    copy_main.update_function_type();
-    let mut outputs = run(copy.op(), inputs)?;
-    Ok(outputs.split_off(first_extra))
-}
-
 /// Runs `@main` once per input set, compiling the module once (lowering
 /// and JIT compilation cost far more than a call); returns the results of
 /// each set in order.
 pub fn run_sets(module: Op, sets: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
+    run_probed(module, sets, &[], &mut |_, _| {})
+}
+
+/// [`run_sets`], handing `sink` the contents of each of `probes` (values of
+/// `module`, anywhere in it) every time the model computes it, with the
+/// probe's index.
+pub fn run_probed(module: Op, sets: &[Vec<Tensor>], probes: &[Value], sink: &mut ProbeSink) -> Result<Vec<Vec<Tensor>>> {
     let (arg_shapes, out_shapes) = main_signature(module)?;
     check_inputs(module, &arg_shapes, sets)?;
     let owned = module.clone_owned();
+    let counterparts = probes::Counterparts::new(module, owned.op());
+    let copies: Vec<Value> = probes
+        .iter()
+        .map(|&v| counterparts.value(v).ok_or_else(|| Error::ir(v.location(), "internal error: a probed value is not in the copy")))
+        .collect::<Result<_>>()?;
+    drop(counterparts);
+    // The callback gets the sink's address; it lives on this frame until
+    // the engine is gone.
+    let mut sink: &mut ProbeSink = sink;
+    probes::insert(&owned, &copies, &mut sink as *mut &mut ProbeSink as i64)?;
     add_entry(module, &owned, &wrapper_text(&arg_shapes, &out_shapes, sets))?;
-    lower_to_llvm(&owned)?;
+    let externals = lower_to_llvm(&owned)?;
     let all_shapes: Vec<&Vec<i64>> = sets.iter().flat_map(|_| out_shapes.iter()).collect();
-    let results = invoke_entry(&owned, &all_shapes)?;
+    let results = invoke_entry(&owned, &externals, &all_shapes)?;
     drop(owned);
     let mut tensors = results.into_iter().zip(all_shapes).map(|(data, shape)| Tensor { shape: shape.clone(), data });
     Ok(sets.iter().map(|_| tensors.by_ref().take(out_shapes.len()).collect()).collect())
+}
+
+/// Splits `inputs` into input sets of `@main`'s argument shapes: an input
+/// whose leading dim is `k` times its argument's becomes `k` batches, in
+/// order. Every input must split into the same number of batches.
+pub fn split_batches(module: Op, inputs: &[Tensor]) -> Result<Vec<Vec<Tensor>>> {
+    let (arg_shapes, _) = main_signature(module)?;
+    let main = main_function(module)?;
+    if arg_shapes.len() != inputs.len() {
+        return Err(Error::ir(main.location(), format!("@main takes {} inputs, the calibration data has {}", arg_shapes.len(), inputs.len())));
+    }
+    let mut batches = None;
+    for (i, (arg, t)) in arg_shapes.iter().zip(inputs).enumerate() {
+        let splits = t.shape.len() == arg.len()
+            && !arg.is_empty()
+            && arg[0] > 0
+            && t.shape[0] % arg[0] == 0
+            && t.shape[1..] == arg[1..]
+            && t.data.len() as i64 == t.shape.iter().product::<i64>();
+        let k = t.shape.first().map(|&n| n / arg.first().copied().unwrap_or(1).max(1));
+        if !splits || k == Some(0) || batches.is_some_and(|b| Some(b) != k) {
+            return Err(Error::ir(
+                main.location(),
+                format!("calibration input {i} has shape {:?}; @main takes {:?} (or a multiple of its leading dim, the same for every input)", t.shape, arg),
+            ));
+        }
+        batches = k;
+    }
+    let k = batches.unwrap_or(1) as usize;
+    Ok((0..k)
+        .map(|b| {
+            inputs
+                .iter()
+                .zip(&arg_shapes)
+                .map(|(t, arg)| {
+                    let n = arg.iter().product::<i64>() as usize;
+                    Tensor { shape: arg.clone(), data: t.data[b * n..(b + 1) * n].to_vec() }
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// Static shapes, one per tensor.
@@ -237,8 +269,9 @@ fn add_entry(module: Op, owned: &OwnedOp, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Lowers the copy to the LLVM dialect (TOSA first to linalg).
-fn lower_to_llvm(owned: &OwnedOp) -> Result<()> {
+/// Lowers the copy to the LLVM dialect (TOSA first to linalg), its large
+/// weights made external; returns them.
+fn lower_to_llvm(owned: &OwnedOp) -> Result<Vec<weights::ExternalWeight>> {
     let mut is_tosa = false;
     owned.op().walk(&mut |o| {
         is_tosa |= o.dialect() == "tosa";
@@ -249,13 +282,17 @@ fn lower_to_llvm(owned: &OwnedOp) -> Result<()> {
         // handles taken into it before.
         unsafe { run_pipeline(owned.op(), TOSA_TO_LINALG)? };
     }
+    let externals = weights::externalize(owned)?;
+    kernels::replace(owned)?;
     // SAFETY: as above.
-    unsafe { run_pipeline(owned.op(), LINALG_TO_LLVM) }
+    unsafe { run_pipeline(owned.op(), LINALG_TO_LLVM)? };
+    Ok(externals)
 }
 
-/// JIT-compiles the lowered module and calls `@mcprune_entry` with one
-/// buffer per output shape; returns the buffers.
-fn invoke_entry(owned: &OwnedOp, shapes: &[&Vec<i64>]) -> Result<Vec<Vec<f32>>> {
+/// JIT-compiles the lowered module, resolves its external weights and the
+/// probe callback, and calls `@mcprune_entry` with one buffer per output
+/// shape; returns the buffers.
+fn invoke_entry(owned: &OwnedOp, externals: &[weights::ExternalWeight], shapes: &[&Vec<i64>]) -> Result<Vec<Vec<f32>>> {
     // memrefCopy and friends live in MLIR's C runner utilities.
     let libs: Vec<String> = RUNNER_LIBS.iter().filter(|p| std::path::Path::new(p).exists()).map(|p| format!("{p}\0")).collect();
     let lib_refs: Vec<MlirStringRef> = libs.iter().map(|l| MlirStringRef { data: l.as_ptr() as *const _, length: l.len() - 1 }).collect();
@@ -267,6 +304,18 @@ fn invoke_entry(owned: &OwnedOp, shapes: &[&Vec<i64>]) -> Result<Vec<Vec<f32>>> 
     };
     if engine.ptr.is_null() {
         return Err(Error::Ir { location: None, message: "could not create the execution engine".into() });
+    }
+    for w in externals {
+        // SAFETY: live engine; the weight's bytes live in the context, which
+        // outlives the engine (destroyed below), and the code only reads them.
+        unsafe { mlirExecutionEngineRegisterSymbol(engine, ir::sref(&w.symbol), w.address as *mut c_void) };
+    }
+    // SAFETY: live engine; each function has the C signature its callers
+    // in the lowered module use.
+    unsafe {
+        mlirExecutionEngineRegisterSymbol(engine, ir::sref(probes::RECORD_SYMBOL), probes::record as *mut c_void);
+        mlirExecutionEngineRegisterSymbol(engine, ir::sref(kernels::MATMUL_SYMBOL), kernels::matmul as *mut c_void);
+        mlirExecutionEngineRegisterSymbol(engine, ir::sref(kernels::CONV2D_SYMBOL), kernels::conv2d as *mut c_void);
     }
     let mut results: Vec<Vec<f32>> = shapes.iter().map(|s| vec![0f32; s.iter().product::<i64>() as usize]).collect();
     // Memref descriptors: allocated, aligned, offset, sizes, strides.

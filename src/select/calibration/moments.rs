@@ -1,0 +1,174 @@
+//! Running statistics of one activation's channels, accumulated as the
+//! calibration batches stream through the model: per-channel sums for means
+//! and variances (importance), and what least squares needs (compensation).
+//!
+//! Memory is the smaller of the rows themselves and the Gram matrix: rows
+//! are kept while there are fewer of them than channels (a wide MLP layer
+//! seeing a few hundred rows), and folded into `XᵀX` once there are more (a
+//! convolution, whose every pixel is a row). Dense products go through
+//! `faer`.
+
+use faer::linalg::matmul::matmul;
+use crate::parallel;
+use faer::{Accum, Mat, MatRef};
+
+use crate::ir::exec::Tensor;
+
+/// What is kept beside the sums.
+#[derive(Clone, Debug)]
+enum Store {
+    /// Every row so far, `rows x channels` row-major.
+    Rows(Vec<f32>),
+    /// `XᵀX` over every row so far.
+    Gram(Mat<f64>),
+}
+
+/// Statistics of one activation, channels along one dim.
+#[derive(Clone, Debug)]
+pub struct Moments {
+    channels: usize,
+    rows: usize,
+    sum: Vec<f64>,
+    sum_sq: Vec<f64>,
+    store: Store,
+}
+
+/// `t` as rows x channels, the channel dim `dim` moved last.
+fn channels_last(t: &Tensor, dim: usize) -> (usize, usize, Vec<f32>) {
+    let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
+    let channels = shape[dim];
+    let inner: usize = shape[dim + 1..].iter().product();
+    let outer: usize = shape[..dim].iter().product();
+    if inner == 1 {
+        return (outer, channels, t.data.clone());
+    }
+    let mut data = vec![0f32; outer * inner * channels];
+    for o in 0..outer {
+        for c in 0..channels {
+            let from = &t.data[(o * channels + c) * inner..][..inner];
+            for (i, &x) in from.iter().enumerate() {
+                data[(o * inner + i) * channels + c] = x;
+            }
+        }
+    }
+    (outer * inner, channels, data)
+}
+
+/// `XᵀX` of a row-major `rows x channels` block, added into `gram`.
+fn add_gram(gram: &mut Mat<f64>, block: &[f32], rows: usize, channels: usize) {
+    let x = Mat::<f64>::from_fn(rows, channels, |r, c| block[r * channels + c] as f64);
+    matmul(gram.as_mut(), Accum::Add, x.transpose(), x.as_ref(), 1.0, parallel::for_product(rows * channels * channels));
+}
+
+impl Moments {
+    pub fn new(channels: usize) -> Moments {
+        Moments { channels, rows: 0, sum: vec![0.0; channels], sum_sq: vec![0.0; channels], store: Store::Rows(Vec::new()) }
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Adds one computed value of the activation, channels along `dim`.
+    pub fn add(&mut self, t: &Tensor, dim: usize) {
+        let (rows, channels, block) = channels_last(t, dim);
+        if channels != self.channels || rows == 0 {
+            return;
+        }
+        for row in block.chunks_exact(channels) {
+            for ((s, q), &x) in self.sum.iter_mut().zip(&mut self.sum_sq).zip(row) {
+                *s += x as f64;
+                *q += (x as f64) * (x as f64);
+            }
+        }
+        self.rows += rows;
+        match &mut self.store {
+            Store::Rows(kept) if self.rows <= channels => kept.extend_from_slice(&block),
+            Store::Rows(kept) => {
+                let mut gram = Mat::<f64>::zeros(channels, channels);
+                add_gram(&mut gram, kept, kept.len() / channels, channels);
+                add_gram(&mut gram, &block, rows, channels);
+                self.store = Store::Gram(gram);
+            }
+            Store::Gram(gram) => add_gram(gram, &block, rows, channels),
+        }
+    }
+
+    pub fn mean(&self) -> Vec<f64> {
+        let n = self.rows.max(1) as f64;
+        self.sum.iter().map(|s| s / n).collect()
+    }
+
+    pub fn variance(&self) -> Vec<f64> {
+        let n = self.rows.max(1) as f64;
+        self.sum.iter().zip(&self.sum_sq).map(|(s, q)| (q / n - (s / n).powi(2)).max(0.0)).collect()
+    }
+
+    /// `Σ x_k x_c` over every row, for the channels `rows_of` (as rows) and
+    /// every channel (as columns): `len(rows_of) x channels`, uncentred.
+    pub fn cross(&self, rows_of: &[usize]) -> Mat<f64> {
+        let n = self.channels;
+        match &self.store {
+            Store::Gram(g) => Mat::from_fn(rows_of.len(), n, |i, c| g[(rows_of[i], c)]),
+            Store::Rows(kept) => {
+                let rows = kept.len() / n.max(1);
+                let x = MatRef::from_row_major_slice(kept, rows, n);
+                let xk = Mat::<f64>::from_fn(rows, rows_of.len(), |r, i| x[(r, rows_of[i])] as f64);
+                let xf = Mat::<f64>::from_fn(rows, n, |r, c| x[(r, c)] as f64);
+                let mut out = Mat::<f64>::zeros(rows_of.len(), n);
+                matmul(out.as_mut(), Accum::Replace, xk.transpose(), xf.as_ref(), 1.0, parallel::for_product(rows * n * rows_of.len()));
+                out
+            }
+        }
+    }
+
+    /// Sum over rows of each channel (for pooling several activations).
+    pub fn sums(&self) -> &[f64] {
+        &self.sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor(shape: &[i64], f: impl Fn(usize) -> f32) -> Tensor {
+        let n = shape.iter().product::<i64>() as usize;
+        Tensor { shape: shape.to_vec(), data: (0..n).map(f).collect() }
+    }
+
+    /// The cross products are those of the rows, whether the rows were kept
+    /// or folded into the Gram matrix, and whichever dim holds the channels.
+    #[test]
+    fn rows_and_gram_agree_with_direct_sums() {
+        let value = |i: usize| ((i * 37 % 11) as f32 - 5.0) * 0.5;
+        // 2 x 3 x 4: channels along dim 1 (3 channels, 8 rows per value).
+        let t = tensor(&[2, 3, 4], value);
+        let mut few = Moments::new(3);
+        few.add(&tensor(&[1, 3, 2], value), 1);
+        assert!(matches!(few.store, Store::Rows(_)));
+        let mut many = Moments::new(3);
+        many.add(&t, 1);
+        many.add(&t, 1);
+        assert!(matches!(many.store, Store::Gram(_)));
+        assert_eq!(many.rows(), 16);
+        let (rows, channels, block) = channels_last(&t, 1);
+        assert_eq!((rows, channels), (8, 3));
+        for (stats, copies, rows, block) in [(&many, 2.0, 8, block.clone()), (&few, 1.0, 2, channels_last(&tensor(&[1, 3, 2], value), 1).2)] {
+            let cross = stats.cross(&[2, 0]);
+            for (i, &k) in [2usize, 0].iter().enumerate() {
+                for c in 0..3 {
+                    let direct: f64 = (0..rows).map(|r| block[r * 3 + k] as f64 * block[r * 3 + c] as f64).sum::<f64>() * copies;
+                    assert!((cross[(i, c)] - direct).abs() < 1e-9, "{k},{c}: {} against {direct}", cross[(i, c)]);
+                }
+            }
+        }
+        let mean = many.mean();
+        let direct: f64 = (0..8).map(|r| block[r * 3 + 1] as f64).sum::<f64>() / 8.0;
+        assert!((mean[1] - direct).abs() < 1e-12);
+    }
+}
