@@ -1,5 +1,6 @@
 //! Integration tests, in one binary (each test binary links all of MLIR).
 
+mod calibration;
 mod common;
 mod components;
 mod lit;
