@@ -90,7 +90,9 @@ fn calibrate(module: Op, deps: &Dependencies, groups: &Groups, opts: &PruneOptio
     let Some(path) = &opts.calibration else { return Ok(None) };
     let inputs = calibration::read_inputs(path)?;
     let sinks = calibration::find_sinks(deps, groups);
+    let started = Instant::now();
     let activations = calibration::record(module, deps, &sinks, &inputs)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "calibration run");
     let importance = calibration::importance(deps, groups, &sinks, &activations)?;
     Ok(Some(Statistics { sinks, activations, importance }))
 }

@@ -112,16 +112,12 @@ fn fit(recorded: &[&Moments], removed: Vec<usize>, mode: Compensate, ridge: f64)
     if mode != Compensate::Lstsq || nk == 0 || nr == 0 {
         return (fit, false);
     }
-    // Centred cross products of the kept channels with every channel.
-    let mut cross = Mat::<f64>::zeros(nk, channels);
-    for m in recorded {
-        cross += m.cross(&fit.kept);
-    }
-    let n = rows as f64;
-    let centred = Mat::<f64>::from_fn(nk, channels, |i, c| cross[(i, c)] - n * mean[fit.kept[i]] * mean[c]);
-    let gram = Mat::<f64>::from_fn(nk, nk, |i, j| centred[(i, fit.kept[j])]);
-    let rhs = Mat::<f64>::from_fn(nk, nr, |i, j| centred[(i, fit.removed[j])]);
-    match ridge_solve(gram, rhs, ridge) {
+    let pooled: Option<Vec<f32>> = recorded.iter().map(|m| m.kept_rows()).collect::<Option<Vec<&[f32]>>>().map(|r| r.concat());
+    let coef = match pooled {
+        Some(x) if rows < nk => few_rows_fit(&x, &mean, &fit.kept, &fit.removed, ridge),
+        _ => gram_fit(recorded, &mean, &fit.kept, &fit.removed, ridge),
+    };
+    match coef {
         Some(x) => {
             for (j, s) in fit.shift.iter_mut().enumerate() {
                 *s -= fit.kept.iter().enumerate().map(|(i, &k)| mean[k] * x[(i, j)]).sum::<f64>();
@@ -133,13 +129,52 @@ fn fit(recorded: &[&Moments], removed: Vec<usize>, mode: Compensate, ridge: f64)
     }
 }
 
+/// The ridge fit from the centred Gram matrix of the kept channels:
+/// `(G_kk + λI) A = G_kr`.
+fn gram_fit(recorded: &[&Moments], mean: &[f64], kept: &[usize], removed: &[usize], ridge: f64) -> Option<Mat<f64>> {
+    let (nk, channels) = (kept.len(), mean.len());
+    let n = recorded.iter().map(|m| m.rows()).sum::<usize>() as f64;
+    let mut cross = Mat::<f64>::zeros(nk, channels);
+    for m in recorded {
+        cross += m.cross(kept);
+    }
+    let centred = |i: usize, c: usize| cross[(i, c)] - n * mean[kept[i]] * mean[c];
+    let gram = Mat::<f64>::from_fn(nk, nk, |i, j| centred(i, kept[j]));
+    let rhs = Mat::<f64>::from_fn(nk, removed.len(), |i, j| centred(i, removed[j]));
+    ridge_solve(gram, rhs, ridge)
+}
+
+/// The same fit from the centred rows when there are fewer rows `m` than
+/// kept channels: `(X_kᵀX_k + λI)⁻¹ X_kᵀ = X_kᵀ (X_k X_kᵀ + λI)⁻¹`, so an
+/// `m x m` system replaces the `kept x kept` one (a wide layer seeing a few
+/// hundred calibration rows).
+fn few_rows_fit(rows: &[f32], mean: &[f64], kept: &[usize], removed: &[usize], ridge: f64) -> Option<Mat<f64>> {
+    let channels = mean.len();
+    let m = rows.len() / channels.max(1);
+    let centred = |cols: &[usize]| Mat::<f64>::from_fn(m, cols.len(), |r, j| rows[r * channels + cols[j]] as f64 - mean[cols[j]]);
+    let (xk, xr) = (centred(kept), centred(removed));
+    let mut k = Mat::<f64>::zeros(m, m);
+    matmul(k.as_mut(), Accum::Replace, xk.as_ref(), xk.transpose(), 1.0, parallel::for_product(m, kept.len(), m));
+    // λ from tr(G_kk) / kept, as the Gram form takes it: tr(X_k X_kᵀ) is the same trace.
+    let trace: f64 = (0..m).map(|i| k[(i, i)]).sum();
+    let lambda = ridge * (trace / kept.len().max(1) as f64).max(1e-12);
+    let v = ridge_solve_with(k, xr, lambda)?;
+    let mut coef = Mat::<f64>::zeros(kept.len(), removed.len());
+    matmul(coef.as_mut(), Accum::Replace, xk.transpose(), v.as_ref(), 1.0, parallel::for_product(kept.len(), m, removed.len()));
+    Some(coef)
+}
+
 /// Solves `(G + ridge * tr(G)/n * I) X = B` for symmetric positive
 /// semi-definite `G` (n x n), by Cholesky; `None` when it is not definite.
-fn ridge_solve(mut g: Mat<f64>, b: Mat<f64>, ridge: f64) -> Option<Mat<f64>> {
+fn ridge_solve(g: Mat<f64>, b: Mat<f64>, ridge: f64) -> Option<Mat<f64>> {
     let n = g.nrows();
     let trace: f64 = (0..n).map(|i| g[(i, i)]).sum();
-    let lambda = ridge * (trace / n.max(1) as f64).max(1e-12);
-    for i in 0..n {
+    ridge_solve_with(g, b, ridge * (trace / n.max(1) as f64).max(1e-12))
+}
+
+/// Solves `(G + λI) X = B` by Cholesky; `None` when it is not definite.
+fn ridge_solve_with(mut g: Mat<f64>, b: Mat<f64>, lambda: f64) -> Option<Mat<f64>> {
+    for i in 0..g.nrows() {
         g[(i, i)] += lambda;
     }
     let llt = g.llt(faer::Side::Lower).ok()?;
@@ -159,8 +194,7 @@ fn fold_into_kept(data: &mut [f32], orig: &[f32], shape: &[usize], w_in: usize, 
     let removed = Mat::<f32>::from_fn(outer * inner, fit.removed.len(), |row, j| orig[at(row, fit.removed[j])]);
     let coef = Mat::<f32>::from_fn(fit.kept.len(), fit.removed.len(), |i, j| fit.coef[(i, j)] as f32);
     let mut add = Mat::<f32>::zeros(outer * inner, fit.kept.len());
-    let size = outer * inner * fit.kept.len() * fit.removed.len();
-    matmul(add.as_mut(), Accum::Replace, removed.as_ref(), coef.transpose(), 1.0, parallel::for_product(size));
+    matmul(add.as_mut(), Accum::Replace, removed.as_ref(), coef.transpose(), 1.0, parallel::for_product(outer * inner, fit.removed.len(), fit.kept.len()));
     for (i, &k) in fit.kept.iter().enumerate() {
         for row in 0..outer * inner {
             data[at(row, k)] += add[(row, i)] as f32;
@@ -218,4 +252,29 @@ fn write_back(a: &Dependencies, new_data: BTreeMap<WeightId, Vec<f32>>) -> Resul
         dense::replace_value(op, name, &orig, attr, op.result(0).ty(), dense::encode(orig.kind, &values), "_compensated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::exec::Tensor;
+
+    /// With fewer rows than kept channels, the `rows x rows` form gives the
+    /// coefficients the Gram form gives.
+    #[test]
+    fn few_rows_fit_equals_gram_fit() {
+        let (rows, channels) = (5, 9);
+        let data: Vec<f32> = (0..rows * channels).map(|i| ((i * 7919 % 23) as f32 - 11.0) * 0.3).collect();
+        let mut moments = Moments::new(channels);
+        moments.add(&Tensor { shape: vec![rows as i64, channels as i64], data: data.clone() }, 1);
+        let mean = moments.mean();
+        let (kept, removed) = (vec![0, 2, 3, 5, 6, 8], vec![1, 4, 7]);
+        let dense = gram_fit(&[&moments], &mean, &kept, &removed, 1e-2).expect("gram fit");
+        let low = few_rows_fit(moments.kept_rows().expect("rows kept"), &mean, &kept, &removed, 1e-2).expect("few-rows fit");
+        for i in 0..kept.len() {
+            for j in 0..removed.len() {
+                assert!((dense[(i, j)] - low[(i, j)]).abs() < 1e-9 * (1.0 + dense[(i, j)].abs()), "{i},{j}: {} against {}", dense[(i, j)], low[(i, j)]);
+            }
+        }
+    }
 }

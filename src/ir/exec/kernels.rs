@@ -196,6 +196,18 @@ impl View {
         }
     }
 
+    /// Whether the elements are contiguous in row-major order.
+    fn is_row_major(&self) -> bool {
+        let mut expected = 1isize;
+        for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
+            if d > 1 && s != expected {
+                return false;
+            }
+            expected *= d as isize;
+        }
+        true
+    }
+
     /// The 2-D matrix of the last two dims at `batch` (rank 3) or the whole
     /// view (rank 2).
     ///
@@ -245,7 +257,7 @@ pub(super) unsafe extern "C" fn matmul(
         let (a, b, c, mut o) = unsafe { (a.matrix(n), b.matrix(n), c.matrix(n), out.matrix_mut(n)) };
         let b = if b_transposed != 0 { b.transpose() } else { b };
         o.copy_from(c);
-        gemm(o.as_mut(), Accum::Add, a, b, 1.0, parallel::for_product(a.nrows() * a.ncols() * b.ncols()));
+        gemm(o.as_mut(), Accum::Add, a, b, 1.0, parallel::for_product(a.nrows(), a.ncols(), b.ncols()));
     }
 }
 
@@ -279,14 +291,37 @@ pub(super) unsafe extern "C" fn conv2d(
         // SAFETY: `idx` lies within the view's shape.
         unsafe { *v.data.offset(at) }
     };
-    let filter = Mat::<f32>::from_fn(f, depth, |o, k| read(&w, [o, k / (kh * kw), (k / kw) % kh, k % kw]));
+    // A row-major filter is already the `f x depth` matrix; others are
+    // gathered once per call.
+    let gathered;
+    let filter = if w.is_row_major() {
+        // SAFETY: a live row-major buffer of `f * depth` elements, only read.
+        unsafe { MatRef::from_raw_parts(w.data as *const f32, f, depth, depth as isize, 1) }
+    } else {
+        gathered = Mat::<f32>::from_fn(f, depth, |o, k| read(&w, [o, k / (kh * kw), (k / kw) % kh, k % kw]));
+        gathered.as_ref()
+    };
+    let mut cols = Mat::<f32>::zeros(depth, oh * ow);
+    let mut result = Mat::<f32>::zeros(f, oh * ow);
     for b in 0..n {
-        let cols = Mat::<f32>::from_fn(depth, oh * ow, |k, p| {
-            let (cc, i, j) = (k / (kh * kw), (k / kw) % kh, k % kw);
-            read(&x, [b, cc, (p / ow) * sh + i * dh, (p % ow) * sw + j * dw])
-        });
-        let mut result = Mat::<f32>::from_fn(f, oh * ow, |o, p| read(&c, [b, o, p / ow, p % ow]));
-        gemm(result.as_mut(), Accum::Add, filter.as_ref(), cols.as_ref(), 1.0, parallel::for_product(f * depth * oh * ow));
+        for cc in 0..ch {
+            for i in 0..kh {
+                for j in 0..kw {
+                    let k = (cc * kh + i) * kw + j;
+                    for y in 0..oh {
+                        for z in 0..ow {
+                            cols[(k, y * ow + z)] = read(&x, [b, cc, y * sh + i * dh, z * sw + j * dw]);
+                        }
+                    }
+                }
+            }
+        }
+        for o in 0..f {
+            for p in 0..oh * ow {
+                result[(o, p)] = read(&c, [b, o, p / ow, p % ow]);
+            }
+        }
+        gemm(result.as_mut(), Accum::Add, filter, cols.as_ref(), 1.0, parallel::for_product(f, depth, oh * ow));
         for o in 0..f {
             for p in 0..oh * ow {
                 let at: isize = [b, o, p / ow, p % ow].iter().zip(&out.strides).map(|(&i, &s)| i as isize * s).sum();

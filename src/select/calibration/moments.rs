@@ -57,7 +57,7 @@ fn channels_last(t: &Tensor, dim: usize) -> (usize, usize, Vec<f32>) {
 /// `XᵀX` of a row-major `rows x channels` block, added into `gram`.
 fn add_gram(gram: &mut Mat<f64>, block: &[f32], rows: usize, channels: usize) {
     let x = Mat::<f64>::from_fn(rows, channels, |r, c| block[r * channels + c] as f64);
-    matmul(gram.as_mut(), Accum::Add, x.transpose(), x.as_ref(), 1.0, parallel::for_product(rows * channels * channels));
+    matmul(gram.as_mut(), Accum::Add, x.transpose(), x.as_ref(), 1.0, parallel::for_product(channels, rows, channels));
 }
 
 impl Moments {
@@ -120,9 +120,18 @@ impl Moments {
                 let xk = Mat::<f64>::from_fn(rows, rows_of.len(), |r, i| x[(r, rows_of[i])] as f64);
                 let xf = Mat::<f64>::from_fn(rows, n, |r, c| x[(r, c)] as f64);
                 let mut out = Mat::<f64>::zeros(rows_of.len(), n);
-                matmul(out.as_mut(), Accum::Replace, xk.transpose(), xf.as_ref(), 1.0, parallel::for_product(rows * n * rows_of.len()));
+                matmul(out.as_mut(), Accum::Replace, xk.transpose(), xf.as_ref(), 1.0, parallel::for_product(rows_of.len(), rows, n));
                 out
             }
+        }
+    }
+
+    /// The rows themselves (`rows x channels`, row-major) while they are
+    /// kept, that is while there are fewer rows than channels.
+    pub fn kept_rows(&self) -> Option<&[f32]> {
+        match &self.store {
+            Store::Rows(kept) => Some(kept),
+            Store::Gram(_) => None,
         }
     }
 
