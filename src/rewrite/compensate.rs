@@ -15,7 +15,8 @@
 //! bias[o]      += sum_r c_r * sum(W[o, r, ..])
 //! ```
 
-use crate::analysis::{Dependencies, WeightId};
+use crate::analysis::facts::Fact;
+use crate::analysis::{ClassId, Dependencies, OpId, WeightId};
 use crate::error::Result;
 use crate::ir::{dense, describe};
 use crate::select::calibration::{weight_data, Activations, Bias, Moments, Sink};
@@ -51,8 +52,16 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], acts: &Activati
         return Ok(notes);
     }
     let mut new_data: BTreeMap<WeightId, Vec<f32>> = BTreeMap::new();
+    let normalizers = normalizers(a);
     for ((w, w_in), group) in sinks_by_weight(a, plan, sinks) {
         let s0 = group[0];
+        if let Some(&norm) = normalizers.get(&a.class_of_dim(s0.act, s0.act_dim)) {
+            notes.push(format!(
+                "approximate compensation at {}: {} normalises its input over the removed channels, so the kept ones change when they go; the fit used the unpruned statistics",
+                describe::op(a.op(s0.op)),
+                describe::op(a.op(norm))
+            ));
+        }
         let recorded: Vec<&Moments> = group.iter().filter_map(|s| acts.moments.get(&s.act).map(|(_, m)| m)).collect();
         if recorded.len() != group.len() {
             notes.push(format!("no compensation at {}: its activation is not recorded", describe::op(a.op(s0.op))));
@@ -84,6 +93,25 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], acts: &Activati
     }
     write_back(a, new_data)?;
     Ok(notes)
+}
+
+/// Channel classes that a mean runs over (LayerNorm statistics), with the
+/// op that sums them: pruning such channels changes the kept ones' values,
+/// which the recorded (unpruned) activations do not show.
+fn normalizers(a: &Dependencies) -> BTreeMap<ClassId, OpId> {
+    let mut out = BTreeMap::new();
+    for (id, _) in a.ops().iter_enumerated() {
+        for f in &a.facts(id).facts {
+            if let Fact::Normalized { summed, .. } = f {
+                for d in summed {
+                    if let Some(c) = a.class(*d) {
+                        out.entry(c).or_insert(id);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Sinks of removed channels by (weight, input dim): sinks sharing a weight
