@@ -19,8 +19,11 @@ use crate::ir::exec::Tensor;
 enum Store {
     /// Every row so far, `rows x channels` row-major.
     Rows(Vec<f32>),
-    /// `XᵀX` over every row so far.
-    Gram(Mat<f64>),
+    /// `XᵀX` over every row so far but the `pending` ones, which are added
+    /// in blocks of about as many rows as channels: one large product
+    /// instead of a memory-bound update per batch (a CNN batch of one image
+    /// brings a few dozen rows to a layer hundreds of channels wide).
+    Gram { gram: Mat<f64>, pending: Vec<f32> },
 }
 
 /// Statistics of one activation, channels along one dim.
@@ -60,6 +63,19 @@ fn add_gram(gram: &mut Mat<f64>, block: &[f32], rows: usize, channels: usize) {
     matmul(gram.as_mut(), Accum::Add, x.transpose(), x.as_ref(), 1.0, parallel::for_product(channels, rows, channels));
 }
 
+/// `Σ x_k x_c` over the row-major `rows x channels` block, for the
+/// channels `rows_of` against every channel, added into `out`.
+fn add_cross(out: &mut Mat<f64>, block: &[f32], channels: usize, rows_of: &[usize]) {
+    let rows = block.len() / channels.max(1);
+    if rows == 0 {
+        return;
+    }
+    let x = MatRef::from_row_major_slice(block, rows, channels);
+    let xk = Mat::<f64>::from_fn(rows, rows_of.len(), |r, i| x[(r, rows_of[i])] as f64);
+    let xf = Mat::<f64>::from_fn(rows, channels, |r, c| x[(r, c)] as f64);
+    matmul(out.as_mut(), Accum::Add, xk.transpose(), xf.as_ref(), 1.0, parallel::for_product(rows_of.len(), rows, channels));
+}
+
 impl Moments {
     pub fn new(channels: usize) -> Moments {
         Moments { channels, rows: 0, sum: vec![0.0; channels], sum_sq: vec![0.0; channels], store: Store::Rows(Vec::new()) }
@@ -90,11 +106,17 @@ impl Moments {
             Store::Rows(kept) if self.rows <= channels => kept.extend_from_slice(&block),
             Store::Rows(kept) => {
                 let mut gram = Mat::<f64>::zeros(channels, channels);
+                kept.extend_from_slice(&block);
                 add_gram(&mut gram, kept, kept.len() / channels, channels);
-                add_gram(&mut gram, &block, rows, channels);
-                self.store = Store::Gram(gram);
+                self.store = Store::Gram { gram, pending: Vec::new() };
             }
-            Store::Gram(gram) => add_gram(gram, &block, rows, channels),
+            Store::Gram { gram, pending } => {
+                pending.extend_from_slice(&block);
+                if pending.len() / channels >= channels.max(64) {
+                    add_gram(gram, pending, pending.len() / channels, channels);
+                    pending.clear();
+                }
+            }
         }
     }
 
@@ -113,14 +135,14 @@ impl Moments {
     pub fn cross(&self, rows_of: &[usize]) -> Mat<f64> {
         let n = self.channels;
         match &self.store {
-            Store::Gram(g) => Mat::from_fn(rows_of.len(), n, |i, c| g[(rows_of[i], c)]),
+            Store::Gram { gram, pending } => {
+                let mut out = Mat::from_fn(rows_of.len(), n, |i, c| gram[(rows_of[i], c)]);
+                add_cross(&mut out, pending, n, rows_of);
+                out
+            }
             Store::Rows(kept) => {
-                let rows = kept.len() / n.max(1);
-                let x = MatRef::from_row_major_slice(kept, rows, n);
-                let xk = Mat::<f64>::from_fn(rows, rows_of.len(), |r, i| x[(r, rows_of[i])] as f64);
-                let xf = Mat::<f64>::from_fn(rows, n, |r, c| x[(r, c)] as f64);
                 let mut out = Mat::<f64>::zeros(rows_of.len(), n);
-                matmul(out.as_mut(), Accum::Replace, xk.transpose(), xf.as_ref(), 1.0, parallel::for_product(rows_of.len(), rows, n));
+                add_cross(&mut out, kept, n, rows_of);
                 out
             }
         }
@@ -131,7 +153,7 @@ impl Moments {
     pub fn kept_rows(&self) -> Option<&[f32]> {
         match &self.store {
             Store::Rows(kept) => Some(kept),
-            Store::Gram(_) => None,
+            Store::Gram { .. } => None,
         }
     }
 
@@ -163,7 +185,7 @@ mod tests {
         let mut many = Moments::new(3);
         many.add(&t, 1);
         many.add(&t, 1);
-        assert!(matches!(many.store, Store::Gram(_)));
+        assert!(matches!(many.store, Store::Gram { .. }));
         assert_eq!(many.rows(), 16);
         let (rows, channels, block) = channels_last(&t, 1);
         assert_eq!((rows, channels), (8, 3));
