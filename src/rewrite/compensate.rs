@@ -225,7 +225,7 @@ fn fold_into_kept(data: &mut [f32], orig: &[f32], shape: &[usize], w_in: usize, 
     matmul(add.as_mut(), Accum::Replace, removed.as_ref(), coef.transpose(), 1.0, parallel::for_product(outer * inner, fit.removed.len(), fit.kept.len()));
     for (i, &k) in fit.kept.iter().enumerate() {
         for row in 0..outer * inner {
-            data[at(row, k)] += add[(row, i)] as f32;
+            data[at(row, k)] += add[(row, i)];
         }
     }
 }

@@ -49,8 +49,8 @@ pub struct SliceNorms {
 
 impl SliceNorms {
     /// `out[j]` = sum of `|w|^p` over all elements whose index on `dim` is `j`.
-    fn per_index(&mut self, a: &Dependencies, weight: WeightId, dim: usize, norm: Norm) -> Result<&Vec<f64>> {
-        if !self.cache.contains_key(&(weight, dim)) {
+    pub(crate) fn per_index(&mut self, a: &Dependencies, weight: WeightId, dim: usize, norm: Norm) -> Result<&Vec<f64>> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.cache.entry((weight, dim)) {
             let w = &a.weight(weight);
             let op = a.op(w.op);
             let (_, _, data) = crate::ir::dense::weight_elements(op)?;
@@ -102,7 +102,7 @@ impl SliceNorms {
                     sums[(k / inner) % n.max(1)] += p(data.get(k));
                 }
             }
-            self.cache.insert((weight, dim), sums);
+            slot.insert(sums);
         }
         Ok(&self.cache[&(weight, dim)])
     }

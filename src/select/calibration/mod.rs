@@ -35,6 +35,7 @@ use crate::ir::exec::{self, Tensor};
 use crate::group::Groups;
 use crate::ir::dense;
 use crate::ir::{Op, Value};
+use crate::select::importance::{Norm, SliceNorms};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A bias-like constant after a sink: `sign * B` is added to its output.
@@ -188,24 +189,13 @@ pub(crate) fn weight_data(a: &Dependencies, w: WeightId) -> Result<(Vec<f32>, Ve
     Ok((data.to_f32(), a.value(a.weight(w).value).shape.clone()))
 }
 
-/// Sum of squares of weight `w` per index of `dim`.
-fn per_index_sq(data: &[f32], shape: &[i64], dim: usize) -> Vec<f64> {
-    let n = shape[dim] as usize;
-    let inner: usize = shape[dim + 1..].iter().product::<i64>() as usize;
-    let mut out = vec![0f64; n];
-    for (k, &x) in data.iter().enumerate() {
-        out[(k / inner) % n] += (x as f64) * (x as f64);
-    }
-    out
-}
-
 /// Calibrated importance of every channel of every group that has recorded
 /// sinks: `sum over sinks of var(activation) * |consumer weight slice|^2`,
 /// normalised to mean 1 within the group. Groups without recorded sinks are
 /// left out (they keep weight-magnitude importance).
 pub fn importance(a: &Dependencies, groups: &Groups, sinks: &[Sink], acts: &Activations) -> Result<BTreeMap<usize, Vec<f64>>> {
     let mut out = BTreeMap::new();
-    let mut norms: HashMap<(WeightId, usize), Vec<f64>> = HashMap::new();
+    let mut norms = SliceNorms::default();
     for g in &groups.groups {
         let mut imp = vec![0f64; g.channels];
         let mut any = false;
@@ -215,11 +205,7 @@ pub fn importance(a: &Dependencies, groups: &Groups, sinks: &[Sink], acts: &Acti
             let Some((_, moments)) = acts.moments.get(&s.act) else { continue };
             any = true;
             let var = moments.variance();
-            if let std::collections::hash_map::Entry::Vacant(e) = norms.entry((s.weight, s.w_in)) {
-                let (data, shape) = weight_data(a, s.weight)?;
-                e.insert(per_index_sq(&data, &shape, s.w_in));
-            }
-            let wn = &norms[&(s.weight, s.w_in)];
+            let wn = norms.per_index(a, s.weight, s.w_in, Norm::L2)?;
             for (i, idx) in m.indices.iter().enumerate() {
                 imp[i] += idx.iter().map(|&j| var[j as usize] * wn[j as usize]).sum::<f64>();
             }
