@@ -104,9 +104,9 @@ pub const OPTIONS: &[OptionSpec] = &[
     },
     OptionSpec {
         name: "calibration",
-        values: "FILE.json",
+        values: "FILE.npz|FILE.npy|FILE.json",
         default: "",
-        help: "sample inputs ({\"inputs\": [{\"shape\", \"data\"}]}): rank by activations, compensate consumers",
+        help: "sample inputs, one array per @main argument (rows may be several batches): rank by activations, compensate consumers",
     },
     OptionSpec {
         name: "compensate",
@@ -163,7 +163,7 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
         _ => Compensate::None,
     };
     if compensate != Compensate::None && calibration.is_none() {
-        return Err(Error::option("component-prune", "compensate= needs calibration=FILE.json"));
+        return Err(Error::option("component-prune", "compensate= needs calibration=FILE"));
     }
     let ridge = values.f64_in("ridge", 1e-3, 0.0, f64::INFINITY)?;
     Ok(ComponentPrune {

@@ -38,7 +38,7 @@ pub struct PruneOptions {
     pub tags: TagOptions,
     pub plan: PlanOptions,
     pub materialize: Materialize,
-    /// Sample inputs (`calibration=FILE.json`).
+    /// Sample inputs (`calibration=FILE`: `.npz`, `.npy` or `.json`).
     pub calibration: Option<String>,
     pub compensate: Compensate,
     pub ridge: f64,

@@ -1,5 +1,5 @@
 //! Calibration: importance and compensation from the model's own
-//! activations on sample inputs (`calibration=FILE.json`).
+//! activations on sample inputs (`calibration=FILE`: `.npz`, `.npy`, `.json`).
 //!
 //! One instrumented run records, for every *sink* (a contraction or
 //! convolution whose weight consumes a prunable group's channels), the
