@@ -87,13 +87,22 @@ fn hex(data: &[f32]) -> String {
     s
 }
 
-/// The model's entry function, `@main`.
+/// The model's entry function: `@main`, or else its one public function
+/// with a body (torch-mlir's ONNX importer names it `@main_graph`).
 pub fn main_function(module: Op) -> Result<Op> {
-    module
-        .nested_ops()
+    let functions: Vec<Op> = module.nested_ops().into_iter().filter(|o| o.name() == "func.func").collect();
+    if let Some(main) = functions.iter().find(|o| o.symbol_name() == Some("main")) {
+        return Ok(*main);
+    }
+    let public: Vec<Op> = functions
         .into_iter()
-        .find(|o| o.name() == "func.func" && o.symbol_name() == Some("main"))
-        .ok_or_else(|| Error::Ir { location: None, message: "the module has no @main".into() })
+        .filter(|f| f.attribute("sym_visibility").and_then(|v| v.string_value()).is_none_or(|v| v == "public"))
+        .filter(|f| f.region(0).first_block().is_some())
+        .collect();
+    match public.as_slice() {
+        [entry] => Ok(*entry),
+        _ => Err(Error::Ir { location: None, message: "the module has no @main, nor exactly one public function to run".into() }),
+    }
 }
 
 /// Runs `@main` of (a copy of) `module` on `inputs`; returns its results.
@@ -127,7 +136,8 @@ pub fn run_probed(module: Op, sets: &[Vec<Tensor>], probes: &[Value], sink: &mut
     // the engine is gone.
     let mut sink: &mut ProbeSink = sink;
     probes::insert(&owned, &copies, &mut sink as *mut &mut ProbeSink as i64)?;
-    add_entry(module, &owned, &wrapper_text(&arg_shapes, &out_shapes, sets))?;
+    let entry = main_function(module)?.symbol_name().unwrap_or("main");
+    add_entry(module, &owned, &wrapper_text(entry, &arg_shapes, &out_shapes, sets))?;
     let externals = lower_to_llvm(&owned)?;
     let all_shapes: Vec<&Vec<i64>> = sets.iter().flat_map(|_| out_shapes.iter()).collect();
     let results = invoke_entry(&owned, &externals, &all_shapes)?;
@@ -215,7 +225,7 @@ fn check_inputs(module: Op, arg_shapes: &[Vec<i64>], sets: &[Vec<Tensor>]) -> Re
 /// The wrapper module, with a declaration of `@main`: per input set, the
 /// inputs as constants, a call, and its results written to that set's
 /// output buffers.
-fn wrapper_text(arg_shapes: &[Vec<i64>], out_shapes: &[Vec<i64>], sets: &[Vec<Tensor>]) -> String {
+fn wrapper_text(entry: &str, arg_shapes: &[Vec<i64>], out_shapes: &[Vec<i64>], sets: &[Vec<Tensor>]) -> String {
     let in_types: Vec<String> = arg_shapes.iter().map(|s| f32_tensor_type(s)).collect();
     let out_types: Vec<String> = out_shapes.iter().map(|s| f32_tensor_type(s)).collect();
     let mut outs: Vec<String> = Vec::new();
@@ -231,7 +241,7 @@ fn wrapper_text(arg_shapes: &[Vec<i64>], out_shapes: &[Vec<i64>], sets: &[Vec<Te
         let def = if single { format!("%r{k}") } else { format!("%r{k}:{}", out_shapes.len()) };
         let result = |i: usize| if single { format!("%r{k}") } else { format!("%r{k}#{i}") };
         body.push_str(&format!(
-            "    {def} = func.call @main({}) : ({}) -> ({})\n",
+            "    {def} = func.call @{entry}({}) : ({}) -> ({})\n",
             ins.join(", "),
             in_types.join(", "),
             out_types.join(", ")
@@ -246,7 +256,7 @@ fn wrapper_text(arg_shapes: &[Vec<i64>], out_shapes: &[Vec<i64>], sets: &[Vec<Te
         }
     }
     format!(
-        "module {{\n  func.func private @main({}) -> ({})\n  func.func @mcprune_entry({}) attributes {{llvm.emit_c_interface}} {{\n{body}    return\n  }}\n}}\n",
+        "module {{\n  func.func private @{entry}({}) -> ({})\n  func.func @mcprune_entry({}) attributes {{llvm.emit_c_interface}} {{\n{body}    return\n  }}\n}}\n",
         in_types.join(", "),
         out_types.join(", "),
         outs.join(", ")
