@@ -19,7 +19,8 @@
 //! [`pipeline`] is that flow as a straight line of named phases, which the
 //! passes ([`passes`], one file each under `passes/`) call. [`ir`] is the
 //! thin, safe layer over MLIR's C API that every phase reads and writes
-//! through; [`error`] and [`output`] are shared by all.
+//! through; [`error`] and [`output`] are shared by all. [`gen`] writes test
+//! models (`mcprune-gen`, the random models of the property test).
 
 pub mod ir;
 pub mod driver;
@@ -36,5 +37,6 @@ pub mod passes;
 
 pub mod error;
 pub mod output;
+pub mod gen;
 
 pub use error::{Error, Result};

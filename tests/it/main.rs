@@ -9,3 +9,4 @@ mod readme;
 mod groups;
 pub mod numeric;
 mod prune;
+mod random;
