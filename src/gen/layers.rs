@@ -140,6 +140,32 @@ impl Emitter {
         }
     }
 
+    /// `x: [B, F]` cut along F into consecutive chunks of `sizes`, as
+    /// `torch.chunk` and `split` lower.
+    pub fn chunk(&mut self, x: &str, sizes: &[usize], loc: &str) -> Vec<String> {
+        let xs = self.shape(x);
+        let mut parts = Vec::with_capacity(sizes.len());
+        let mut offset = 0;
+        for &size in sizes {
+            let part = match self.dialect() {
+                Dialect::Linalg => {
+                    let v = self.fresh(&[xs[0], size]);
+                    self.line(format!(
+                        "{v} = tensor.extract_slice {x}[0, {offset}] [{}, {size}] [1, 1] : {} to {} loc(\"{loc}\")",
+                        xs[0],
+                        f32_tensor_type(&xs),
+                        f32_tensor_type(&[xs[0], size])
+                    ));
+                    v
+                }
+                Dialect::Tosa => self.slice(x, &[0, offset], &[xs[0], size], loc),
+            };
+            parts.push(part);
+            offset += size;
+        }
+        parts
+    }
+
     // ------------------------------------------------------------ linalg
 
     /// `x` padded by `p` on both sides of H and W, as torch-mlir pads.

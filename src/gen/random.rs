@@ -2,7 +2,8 @@
 //! model. Each is a chain of two to four components (encoder, dynamics,
 //! ...) whose layers are drawn from what real models compose: linear,
 //! convolutions (plain, depthwise, grouped), batch norm as a per-channel
-//! affine, residual adds, concats along channels, sigmoid gates, flatten.
+//! affine, residual adds, concats along channels, chunks, sigmoid gates,
+//! flatten.
 //! A component reads an earlier component's output, sometimes joined with a
 //! second input (an action); components whose output nobody reads are
 //! outputs of the model, and so is the last. Components are module paths
@@ -241,8 +242,10 @@ impl Builder {
                 self.conv_block(x, out, k, ConvKind::Plain)
             }
             1 => self.conv_block(x, c, 3, ConvKind::Depthwise),
-            2 if c % 2 == 0 => {
-                let groups = if c % 4 == 0 && self.rng.chance(40) { 4 } else { 2 };
+            // At least two channels per group: torch-mlir lowers one
+            // channel per group as a depthwise convolution.
+            2 if c % 2 == 0 && c >= 4 => {
+                let groups = if c % 4 == 0 && c >= 8 && self.rng.chance(40) { 4 } else { 2 };
                 let out = groups * self.rng.pick(&[1, 2, 3]);
                 let k = self.rng.pick(&[1, 3]);
                 self.conv_block(x, out, k, ConvKind::Grouped(groups))
@@ -296,10 +299,23 @@ impl Builder {
     /// A block on `[B, F]`.
     fn vector_block(&mut self, x: &str) -> String {
         let f = self.e.shape(x)[1];
-        match self.rng.below(6) {
+        match self.rng.below(7) {
             0 => {
                 let out = 3 + self.rng.below(10);
                 self.linear_block(x, out)
+            }
+            6 => {
+                // A layer chunked in two, one half gating the other (GRU
+                // gates, GLU as torch.chunk writes it).
+                let half = 2 + self.rng.below(3);
+                let l = self.loc();
+                let y = self.e.linear(x, 2 * half, &l);
+                let l = self.loc();
+                let parts = self.e.chunk(&y, &[half, half], &l);
+                let l = self.loc();
+                let g = self.e.sigmoid(&parts[1], &l);
+                let l = self.loc();
+                self.e.mul(&parts[0], &g, &l)
             }
             1 => {
                 let l = self.loc();
