@@ -54,6 +54,10 @@ for ((j = 0; j < jobs; j++)); do
 done
 wait
 grep -h '^\(FAIL\|CRASH\|REFUSED\|soak \)' "$log"/*.out
+# Failures by kind: the message after the options, up to the first quote
+# (op names and numbers vary from seed to seed).
+grep -h '^FAIL' "$log"/*.out | sed 's/^FAIL seed=[0-9]* [^:]*: [^:]*: //; s/".*//; s/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn |
+  sed 's/^/soak: kind: /'
 failed=$(grep -h '^FAIL' "$log"/*.out | wc -l)
 crashed=$(grep -h '^CRASH' "$log"/*.out | wc -l)
 echo "soak: seeds $first..$end: $failed failed, $crashed crashed (logs: $log)"

@@ -23,6 +23,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// set only has to cover the generator's forms (checked below).
 const SEEDS: std::ops::Range<u64> = 0..40;
 
+/// Seeds of [`SEEDS`] that fail for a reason minimized in `findings/` and
+/// not fixed yet: (seed, what the failure says, the finding). The property
+/// test checks that each still fails so; once fixed, it says to remove the
+/// entry.
+const KNOWN_FAILURES: &[(u64, &str, &str)] =
+    &[(23, "internal error: the pruned module holds", "findings/chunk-and-whole.mlir")];
+
 /// What the pass did with one seed's model.
 #[derive(Debug)]
 pub enum Verdict {
@@ -158,7 +165,15 @@ fn random_models_prune_like_masking() {
     let mut failures = Vec::new();
     let mut pruned_something = 0;
     for seed in SEEDS {
-        match check_seed_catching(seed) {
+        let result = check_seed_catching(seed);
+        if let Some((_, says, finding)) = KNOWN_FAILURES.iter().find(|k| k.0 == seed) {
+            match result {
+                Err(m) if m.contains(says) => {}
+                other => failures.push(format!("seed {seed}, a known failure ({finding}), now gives {other:?}: remove it from KNOWN_FAILURES if fixed")),
+            }
+            continue;
+        }
+        match result {
             Ok(Verdict::Pruned { removed }) if removed > 0 => pruned_something += 1,
             Ok(_) => {}
             Err(m) => failures.push(format!("seed {seed}: {m}")),
