@@ -8,8 +8,9 @@
 //! second input (an action); components whose output nobody reads are
 //! outputs of the model, and so is the last. Components are module paths
 //! in name locations (`encoder.3`), or, for about a third of the seeds,
-//! private functions called from `@main` (one of them, sometimes, twice: a
-//! rollout). Shapes are small so that each model runs in milliseconds.
+//! private functions called from `@main`: once, or, when a component's
+//! output can feed it, twice or in an `scf.for` loop (a rollout through
+//! shared weights). Shapes are small so that each model runs in milliseconds.
 
 use super::emit::{render_functions, Dialect, Emitter};
 use super::layers::ConvKind;
@@ -165,9 +166,9 @@ impl Builder {
         self.layers(x)
     }
 
-    /// The component as a private function, called from `@main` once, or
-    /// twice on its own output when its output can feed it (a rollout
-    /// through shared weights).
+    /// The component as a private function, called from `@main` once, or,
+    /// when its output can feed it, twice or in a loop on its own output
+    /// (a rollout through shared weights).
     fn call_component(&mut self, name: &str, x: &str) -> String {
         let caller = self.e.take_body();
         let arg = format!("%{name}_in");
@@ -182,11 +183,37 @@ impl Builder {
         let body = self.e.take_body();
         self.functions.push(format!("  func.func private @{name}({arg}: {tin}) -> {tout} {{\n{body}  }}\n"));
         self.e.restore_body(caller);
-        let mut v = self.call(name, x, &tin, &out_shape);
-        if in_shape == out_shape && self.rng.chance(30) {
-            v = self.call(name, &v, &tin, &out_shape);
+        if in_shape != out_shape {
+            return self.call(name, x, &tin, &out_shape);
         }
-        v
+        match self.rng.below(10) {
+            0..=2 => {
+                let once = self.call(name, x, &tin, &out_shape);
+                self.call(name, &once, &tin, &out_shape)
+            }
+            3..=4 => {
+                let steps = 2 + self.rng.below(2);
+                self.rollout(name, x, &tin, steps)
+            }
+            _ => self.call(name, x, &tin, &out_shape),
+        }
+    }
+
+    /// `steps` calls of `@name` in an `scf.for`, each on the last one's
+    /// output (a planning loop).
+    fn rollout(&mut self, name: &str, x: &str, t: &str, steps: usize) -> String {
+        let [lo, hi, step] = [0, steps, 1].map(|n| {
+            let c = self.e.fresh(&[]);
+            self.e.line(format!("{c} = arith.constant {n} : index"));
+            c
+        });
+        let shape = self.e.shape(x);
+        let (i, state, next, out) = (self.e.fresh(&[]), self.e.fresh(&shape), self.e.fresh(&shape), self.e.fresh(&shape));
+        self.e.line(format!("{out} = scf.for {i} = {lo} to {hi} step {step} iter_args({state} = {x}) -> ({t}) {{"));
+        self.e.line(format!("  {next} = func.call @{name}({state}) : ({t}) -> {t}"));
+        self.e.line(format!("  scf.yield {next} : {t}"));
+        self.e.line("}".to_string());
+        out
     }
 
     fn call(&mut self, name: &str, x: &str, tin: &str, out_shape: &[usize]) -> String {

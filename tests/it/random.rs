@@ -11,6 +11,8 @@
 //! [`random_soak`].
 
 use mcprune::driver::{new_context, parse_module};
+use mcprune::ir::OwnedOp;
+use melior::Context;
 use mcprune::error::Error;
 use mcprune::gen::random::{random_model, RandomModel, SeedRng};
 use mcprune::ir::exec::{max_abs_diff, run, Tensor};
@@ -35,6 +37,8 @@ const KNOWN_FAILURES: &[(u64, &str, &str)] =
 pub enum Verdict {
     /// Pruned (maybe nothing: `removed` channels) and matched the mask.
     Pruned { removed: usize },
+    /// Pruned, but the CPU harness cannot run the model, pruned or not.
+    NotRun { removed: usize, why: String },
     /// Refused with this diagnostic.
     Refused(String),
 }
@@ -87,26 +91,37 @@ fn inputs_for(model: &RandomModel) -> Vec<Tensor> {
         .collect()
 }
 
-/// Parses the model, prunes it with `options` and runs the result on
-/// `inputs`. `Ok(Err(e))` is the pass's error.
-fn prune_and_run(model: &RandomModel, options: &str, inputs: &[Tensor]) -> Result<Result<(Outcome, Vec<Tensor>), Error>, String> {
+/// A parsed model with the context that owns it (declared first, the
+/// module is dropped first).
+struct Parsed {
+    module: OwnedOp,
+    _context: Context,
+}
+
+fn parse(model: &RandomModel) -> Result<Parsed, String> {
     let context = new_context(false);
     let module = parse_module(&context, model.text.as_bytes(), "random.mlir")
         .map_err(|d| format!("the generated model does not parse: {}", d.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; ")))?;
     if !module.op().verify() {
         return Err("the generated model fails the verifier".into());
     }
+    Ok(Parsed { module, _context: context })
+}
+
+/// The model pruned with `options`, verified; `Ok(Err(e))` is the pass's
+/// error.
+fn prune(model: &RandomModel, options: &str) -> Result<Result<(Outcome, Parsed), Error>, String> {
+    let parsed = parse(model)?;
     let values = OptionValues::parse(SPEC.name, SPEC.options, options).map_err(|e| format!("options: {e}"))?;
     let pass = parse_options(&values).map_err(|e| format!("options: {e}"))?;
-    let outcome = match pass.prune(module.op()) {
+    let outcome = match pass.prune(parsed.module.op()) {
         Ok(o) => o,
         Err(e) => return Ok(Err(e)),
     };
-    if !module.op().verify() {
+    if !parsed.module.op().verify() {
         return Err(format!("{options}: the pruned module fails the verifier"));
     }
-    let outputs = run(module.op(), inputs).map_err(|e| format!("{options}: running the pruned model: {e}"))?;
-    Ok(Ok((outcome, outputs)))
+    Ok(Ok((outcome, parsed)))
 }
 
 /// Checks the property on one seed; `Err` says how it failed.
@@ -114,23 +129,37 @@ pub fn check_seed(seed: u64) -> Result<Verdict, String> {
     let model = random_model(seed);
     let options = options_for(&model);
     let inputs = inputs_for(&model);
-    let removed = match prune_and_run(&model, &options, &inputs)? {
+    let (outcome, pruned) = match prune(&model, &options)? {
         Err(e) if is_refusal(&e) => return Ok(Verdict::Refused(e.to_string())),
         Err(e) => return Err(format!("{options}: {e}")),
         Ok(r) => r,
     };
-    let masked = match prune_and_run(&model, &format!("{options} materialize=mask"), &inputs)? {
+    let (_, masked) = match prune(&model, &format!("{options} materialize=mask"))? {
         Err(e) => return Err(format!("{options} materialize=mask: {e} (remove succeeded)")),
         Ok(r) => r,
     };
-    let (outcome, pruned) = removed;
     let target: f64 = options.split_whitespace().find_map(|o| o.strip_prefix("ratio=")).and_then(|r| r.parse().ok()).unwrap_or(0.0);
     let reached = outcome.plan.ratio_reached();
     if (reached - target).abs() > 0.01 && outcome.report.summary.notes.is_empty() {
         return Err(format!("{options}: removed {reached:.4} of the parameters without a note"));
     }
-    compare_outputs(&model, &pruned, &masked.1).map_err(|m| format!("{options}: {m}"))?;
-    Ok(Verdict::Pruned { removed: outcome.plan.removed.values().map(Vec::len).sum() })
+    let removed = outcome.plan.removed.values().map(Vec::len).sum();
+    match (run(pruned.module.op(), &inputs), run(masked.module.op(), &inputs)) {
+        (Ok(a), Ok(b)) => compare_outputs(&model, &a, &b).map_err(|m| format!("{options}: {m}"))?,
+        (a, b) => {
+            // The CPU harness does not lower every valid model (its
+            // bufferization rejects loops that yield new tensors): then
+            // the unpruned model does not run either, and there is
+            // nothing to compare.
+            let unpruned = parse(&model)?;
+            if let Err(e) = run(unpruned.module.op(), &inputs) {
+                return Ok(Verdict::NotRun { removed, why: e.to_string() });
+            }
+            let why = |r: Result<Vec<Tensor>, Error>| r.err().map(|e| e.to_string()).unwrap_or_else(|| "runs".into());
+            return Err(format!("{options}: the unpruned model runs, the pruned: {}, the masked: {}", why(a), why(b)));
+        }
+    }
+    Ok(Verdict::Pruned { removed })
 }
 
 /// The pruned and masked outputs: one per result of `@main`, of the shapes
@@ -174,7 +203,11 @@ fn random_models_prune_like_masking() {
             continue;
         }
         match result {
-            Ok(Verdict::Pruned { removed }) if removed > 0 => pruned_something += 1,
+            // The harness' known limit: loops that yield new tensors.
+            Ok(Verdict::NotRun { why, .. }) if !random_model(seed).text.contains("scf.for") => {
+                failures.push(format!("seed {seed}: a model without loops does not run: {why}"))
+            }
+            Ok(Verdict::Pruned { removed } | Verdict::NotRun { removed, .. }) if removed > 0 => pruned_something += 1,
             Ok(_) => {}
             Err(m) => failures.push(format!("seed {seed}: {m}")),
         }
@@ -209,6 +242,7 @@ fn random_seeds_cover_the_generator() {
         "tosa.transpose",
         "tosa.reshape",
         "func.call",
+        "scf.for",
     ] {
         assert!(text.contains(form), "no model of seeds {SEEDS:?} holds {form}");
     }
@@ -234,13 +268,17 @@ fn random_soak() {
         .split_once("..")
         .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
         .unwrap_or_else(|| panic!("MCPRUNE_SOAK is FIRST..END, not {range}"));
-    let (mut pruned, mut refused, mut failed) = (0usize, 0usize, 0usize);
+    let (mut pruned, mut not_run, mut refused, mut failed) = (0usize, 0usize, 0usize, 0usize);
     for seed in first..end {
         // On stderr before the run: a crash that takes the process down
         // (an MLIR abort) is then found at the last seed named.
         eprintln!("soak: seed {seed}");
         match check_seed_catching(seed) {
             Ok(Verdict::Pruned { .. }) => pruned += 1,
+            Ok(Verdict::NotRun { why, .. }) => {
+                not_run += 1;
+                println!("NOTRUN seed={seed}: {why}");
+            }
             Ok(Verdict::Refused(m)) => {
                 refused += 1;
                 println!("REFUSED seed={seed}: {m}");
@@ -252,6 +290,6 @@ fn random_soak() {
             }
         }
     }
-    println!("soak {first}..{end}: {pruned} pruned, {refused} refused, {failed} failed");
+    println!("soak {first}..{end}: {pruned} pruned, {not_run} pruned but not run, {refused} refused, {failed} failed");
     assert_eq!(failed, 0, "{failed} seeds failed");
 }
