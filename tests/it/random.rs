@@ -47,7 +47,7 @@ pub enum Verdict {
 /// sometimes a protected component, drawn from a sequence apart from the
 /// model's.
 pub fn options_for(model: &RandomModel) -> String {
-    let mut rng = SeedRng::new(model.seed ^ 0x5EED_0F_0B71_0275);
+    let mut rng = SeedRng::new(model.seed ^ 0x005E_ED0F_0B71_0275);
     let ratio = rng.pick(&["0.1", "0.2", "0.3", "0.5", "0.7"]);
     let grouping = rng.pick(&["component", "vanilla"]);
     let interfaces = rng.pick(&["keep", "prune"]);
@@ -79,7 +79,7 @@ fn is_refusal(e: &Error) -> bool {
 
 /// Inputs for `@main` from the seed: uniform in [-1, 1).
 fn inputs_for(model: &RandomModel) -> Vec<Tensor> {
-    let mut rng = SeedRng::new(model.seed ^ 0x1A9B_75_0000_0001);
+    let mut rng = SeedRng::new(model.seed ^ 0x001A_9B75_0000_0001);
     model
         .inputs
         .iter()
