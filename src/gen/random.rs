@@ -71,54 +71,16 @@ pub fn random_model(seed: u64) -> RandomModel {
     let dialect = if rng.chance(50) { Dialect::Linalg } else { Dialect::Tosa };
     let functions = rng.chance(35);
     let mut b = Builder { e: Emitter::seeded(dialect, seed), rng, component: String::new(), layer: 0, functions: Vec::new() };
-    let batch = 1 + b.rng.below(2);
-    let first = if b.rng.chance(60) {
-        let side = b.rng.pick(&[4, 5]);
-        vec![batch, b.rng.pick(&[2, 3, 4]), side, side]
-    } else {
-        vec![batch, 4 + b.rng.below(5)]
-    };
-    let mut inputs = vec![first];
-    if b.rng.chance(40) {
-        inputs.push(vec![batch, 2 + b.rng.below(3)]);
-    }
+    let inputs = b.input_shapes();
     let args: Vec<String> = (0..inputs.len()).map(|i| format!("%arg{i}")).collect();
     for (a, s) in args.iter().zip(&inputs) {
         b.e.bind(a, s);
     }
     let names = b.component_names();
-    // Each component's output, and whether a later component reads it.
-    let mut produced: Vec<(String, bool)> = Vec::new();
-    let mut action_used = inputs.len() < 2;
-    for (i, name) in names.iter().enumerate() {
-        let mut src = if i == 0 {
-            args[0].clone()
-        } else {
-            let j = if b.rng.chance(70) { i - 1 } else { b.rng.below(i) };
-            produced[j].1 = true;
-            produced[j].0.clone()
-        };
-        if !action_used && b.e.shape(&src).len() == 2 && b.rng.chance(70) {
-            src = b.e.concat(&src, &args[1], "glue");
-            action_used = true;
-        }
-        let out = if functions { b.call_component(name, &src) } else { b.inline_component(name, &src) };
-        produced.push((out, false));
-    }
-    let last = produced.len() - 1;
-    let returned: Vec<String> = produced
-        .iter()
-        .enumerate()
-        .filter(|(i, (_, read))| *i == last || !*read)
-        .map(|(_, (v, _))| v.clone())
-        .chain(produced[..last].iter().filter(|(_, read)| *read).map(|(v, _)| v.clone()).filter(|_| b.rng.chance(25)).take(1))
-        .collect();
+    let produced = b.components(&names, &args, functions);
+    let returned = b.returned(&produced);
     let outputs: Vec<Vec<usize>> = returned.iter().map(|v| b.e.shape(v)).collect();
-    let types: Vec<String> = outputs.iter().map(|s| f32_tensor_type(s)).collect();
-    b.e.line(format!("return {} : {}", returned.join(", "), types.join(", ")));
-    let params: Vec<String> = args.iter().zip(&inputs).map(|(a, s)| format!("{a}: {}", f32_tensor_type(s))).collect();
-    let results = if types.len() == 1 { types[0].clone() } else { format!("({})", types.join(", ")) };
-    let main = format!("  func.func @main({}) -> {results} {{\n{}  }}\n", params.join(", "), b.e.take_body());
+    let main = b.main_function(&args, &inputs, &returned);
     let mut functions_text = std::mem::take(&mut b.functions);
     functions_text.push(main);
     RandomModel {
@@ -145,6 +107,70 @@ struct Builder {
 }
 
 impl Builder {
+    /// `@main`'s arguments: an image or a feature vector, sometimes an
+    /// action vector too, with a batch of one or two.
+    fn input_shapes(&mut self) -> Vec<Vec<usize>> {
+        let batch = 1 + self.rng.below(2);
+        let first = if self.rng.chance(60) {
+            let side = self.rng.pick(&[4, 5]);
+            vec![batch, self.rng.pick(&[2, 3, 4]), side, side]
+        } else {
+            vec![batch, 4 + self.rng.below(5)]
+        };
+        let mut inputs = vec![first];
+        if self.rng.chance(40) {
+            inputs.push(vec![batch, 2 + self.rng.below(3)]);
+        }
+        inputs
+    }
+
+    /// The components in order, each reading `@main`'s first argument (the
+    /// first) or an earlier component's output, the first vector joined
+    /// with the action argument if there is one. Returns each output and
+    /// whether a later component reads it.
+    fn components(&mut self, names: &[String], args: &[String], functions: bool) -> Vec<(String, bool)> {
+        let mut produced: Vec<(String, bool)> = Vec::new();
+        let mut action_used = args.len() < 2;
+        for (i, name) in names.iter().enumerate() {
+            let mut src = if i == 0 {
+                args[0].clone()
+            } else {
+                let j = if self.rng.chance(70) { i - 1 } else { self.rng.below(i) };
+                produced[j].1 = true;
+                produced[j].0.clone()
+            };
+            if !action_used && self.e.shape(&src).len() == 2 && self.rng.chance(70) {
+                src = self.e.concat(&src, &args[1], "glue");
+                action_used = true;
+            }
+            let out = if functions { self.call_component(name, &src) } else { self.inline_component(name, &src) };
+            produced.push((out, false));
+        }
+        produced
+    }
+
+    /// What `@main` returns: the last component's output and every output
+    /// nobody reads, sometimes one that is also read.
+    fn returned(&mut self, produced: &[(String, bool)]) -> Vec<String> {
+        let last = produced.len() - 1;
+        produced
+            .iter()
+            .enumerate()
+            .filter(|(i, (_, read))| *i == last || !*read)
+            .map(|(_, (v, _))| v.clone())
+            .chain(produced[..last].iter().filter(|(_, read)| *read).map(|(v, _)| v.clone()).filter(|_| self.rng.chance(25)).take(1))
+            .collect()
+    }
+
+    /// `@main`: its body so far, returning `returned`.
+    fn main_function(&mut self, args: &[String], inputs: &[Vec<usize>], returned: &[String]) -> String {
+        let types: Vec<String> = returned.iter().map(|v| f32_tensor_type(&self.e.shape(v))).collect();
+        self.e.line(format!("return {} : {}", returned.join(", "), types.join(", ")));
+        let params: Vec<String> = args.iter().zip(inputs).map(|(a, s)| format!("{a}: {}", f32_tensor_type(s))).collect();
+        let results = if types.len() == 1 { types[0].clone() } else { format!("({})", types.join(", ")) };
+        format!("  func.func @main({}) -> {results} {{\n{}  }}\n", params.join(", "), self.e.take_body())
+    }
+
     /// Two to four distinct names.
     fn component_names(&mut self) -> Vec<String> {
         let mut pool: Vec<&str> = NAMES.to_vec();
