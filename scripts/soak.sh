@@ -8,7 +8,9 @@
 #   FAIL seed=N dialect=... functions=...: OPTIONS: what went wrong
 # each refusal, each seed that took the process down (an abort in MLIR) as
 #   CRASH seed=N: last line of stderr
-# (the chunk then goes on after it), and exits 1 if any seed failed or
+# (the chunk then goes on after it). Each failure is run again through
+# mcprune-gen and mcprune-opt, which must exit 1 with a diagnostic and
+# write nothing (else a BINARY line). Exits 1 if any seed failed or
 # crashed.
 #   bash scripts/soak.sh [FIRST [END [JOBS]]]     (defaults: 0 2000 1)
 # JOBS runs that many chunks of the range at once. To look at a seed:
@@ -58,7 +60,24 @@ grep -h '^\(FAIL\|CRASH\|REFUSED\|soak \)' "$log"/*.out
 # (op names and numbers vary from seed to seed).
 grep -h '^FAIL' "$log"/*.out | sed 's/^FAIL seed=[0-9]* [^:]*: [^:]*: //; s/".*//; s/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn |
   sed 's/^/soak: kind: /'
+# Each failure again through the binaries, as a user runs them: it must
+# exit 1 with a diagnostic and write no output file.
+bin_dir=$(dirname "$(dirname "$binary")")
+grep -h '^FAIL' "$log"/*.out | while read -r line; do
+  seed=$(echo "$line" | sed 's/^FAIL seed=\([0-9]*\).*/\1/')
+  options=$(echo "$line" | sed 's/^FAIL seed=[0-9]* [^:]*: \([^:]*\): .*/\1/')
+  "$bin_dir/mcprune-gen" --family random --seed "$seed" -o "$log/model.mlir" 2>/dev/null
+  rm -f "$log/pruned.mlir"
+  "$bin_dir/mcprune-opt" "--component-prune=$options" "$log/model.mlir" -o "$log/pruned.mlir" >/dev/null 2>"$log/pruned.err"
+  rc=$?
+  if [ "$rc" -eq 1 ] && [ ! -e "$log/pruned.mlir" ] && grep -q "error:" "$log/pruned.err"; then
+    echo "soak: seed $seed: mcprune-opt exits 1 with a diagnostic and writes nothing"
+  else
+    echo "BINARY seed=$seed: mcprune-opt exits $rc, output $([ -e "$log/pruned.mlir" ] && echo written || echo absent)"
+  fi
+done | tee "$log/binary.txt"
 failed=$(grep -h '^FAIL' "$log"/*.out | wc -l)
 crashed=$(grep -h '^CRASH' "$log"/*.out | wc -l)
-echo "soak: seeds $first..$end: $failed failed, $crashed crashed (logs: $log)"
+unclean=$(grep -c '^BINARY' "$log/binary.txt")
+echo "soak: seeds $first..$end: $failed failed ($unclean not cleanly through mcprune-opt), $crashed crashed (logs: $log)"
 [ "$failed" -eq 0 ] && [ "$crashed" -eq 0 ]
