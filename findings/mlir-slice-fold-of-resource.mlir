@@ -13,7 +13,13 @@
 // canonicalizes the same file with mlir-opt crashes the same way.
 // torch-mlir lowers such a convolution (groups = channels) to
 // tosa.depthwise_conv2d, so the generator now writes grouped convolutions
-// with at least two channels per group only.
+// with at least two channels per group only. Pruning can still make one:
+// seed 6066 (critic.3, 1x1 grouped, 2 channels per group) prunes (exit 0) to
+// one channel per group, and the output then crashes the same way:
+//   mcprune-gen --family random --seed 6066 -o m.mlir
+//   mcprune-opt '--component-prune=ratio=0.5 grouping=component interfaces=prune scope=local round-to=1' m.mlir -o p.mlir
+//   mlir-opt --canonicalize m.mlir   (fine)
+//   mlir-opt --canonicalize p.mlir   (aborts: dense_resource<w6_pruned> : tensor<4x1x1x1xf32>)
 func.func @main(%x: tensor<1x1x1x1xf32>) -> tensor<1x1x1x1xf32> {
   %w = "tosa.const"() <{values = dense_resource<w> : tensor<2x1x1x1xf32>}> : () -> tensor<2x1x1x1xf32>
   %start = tosa.const_shape {values = dense<[1, 0, 0, 0]> : tensor<4xindex>} : () -> !tosa.shape<4>
