@@ -20,7 +20,8 @@
 //! passes ([`passes`], one file each under `passes/`) call. [`ir`] is the
 //! thin, safe layer over MLIR's C API that every phase reads and writes
 //! through; [`error`], [`output`] and [`parallel`] (threads for dense
-//! products) are shared by all.
+//! products) are shared by all. [`gen`] writes test models (`mcprune-gen`,
+//! the random models of the property test).
 
 pub mod ir;
 pub mod driver;
@@ -38,5 +39,6 @@ pub mod passes;
 pub mod error;
 pub mod output;
 pub mod parallel;
+pub mod gen;
 
 pub use error::{Error, Result};

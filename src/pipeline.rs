@@ -133,8 +133,9 @@ fn materialize(module: Op, deps: &Dependencies, groups: &Groups, plan: &PrunePla
 }
 
 /// The rewritten module must hold exactly the parameters the plan counted.
-/// A weight cut down to one inline element is a splat, which the analysis
-/// does not count as weight data. Returns the module's FLOPs.
+/// A weight whose kept inline elements are all equal (one element, say) is
+/// a splat, which the analysis does not count as weight data. Returns the
+/// module's FLOPs.
 fn check_parameters(module: Op, plan: &PrunePlan, splat_weights: u64) -> Result<u64> {
     let check = Dependencies::run(module);
     let params: u64 = check.weights().iter().map(|w| w.elements).sum();

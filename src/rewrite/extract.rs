@@ -86,8 +86,9 @@ pub struct Rebuild<'a> {
     /// Built results of each class.
     built: HashMap<Id, Vec<Value>>,
     folds: HashMap<u32, Value>,
-    /// Weights cut down to one inline element: MLIR keeps those as splats,
-    /// which the analysis does not count as weight data.
+    /// Parameters of weights whose pruned inline data MLIR keeps as a
+    /// splat (all elements equal), which the analysis does not count as
+    /// weight data.
     pub splat_weights: u64,
 }
 
@@ -277,11 +278,14 @@ impl<'a> Rebuild<'a> {
                     .collect();
                 let bytes = dense::gather(data.bytes(), &old_shape, data.kind.byte_width(), &sels);
                 let new_ty = op.result(0).ty().ranked_tensor_like(&shape);
-                if shape.iter().product::<i64>() == 1 && data.storage != dense::Storage::Resource {
-                    self.splat_weights += 1;
-                }
                 let clone = op.clone_op();
                 dense::replace_value(clone, name, &data, attr, new_ty, bytes, "_pruned");
+                // MLIR keeps inline data whose elements are all equal as a
+                // splat: one element, or the kept part of a weight that
+                // happens to repeat one value.
+                if clone.attribute(name).is_some_and(|a| a.is_splat()) {
+                    self.splat_weights += shape.iter().product::<i64>() as u64;
+                }
                 clone.result(0).set_type(new_ty);
                 (op, clone)
             }

@@ -39,7 +39,8 @@ pub struct RewriteStats {
     pub egraph_nodes: usize,
     pub egraph_classes: usize,
     pub iterations: usize,
-    /// Weights the rewrite cut down to a single inline element (splats).
+    /// Parameters of the weights the rewrite left as splats (inline data
+    /// whose kept elements are all equal).
     pub splat_weights: u64,
 }
 

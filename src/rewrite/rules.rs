@@ -116,6 +116,10 @@ impl Applier<Tensor, Prune> for Push {
                                 new[1 + j] = take(eg, new[1 + j], &part, od, size);
                             }
                             applied = true;
+                        } else if let Some(id) = take_within_one_part(eg, &children, &keep, parts) {
+                            if eg.union(eclass, id) {
+                                changed.push(id);
+                            }
                         }
                     }
                     (PushKind::Collapse, Link::Collapse { result: 0, rdim, parts }) if *rdim == d => {
@@ -163,6 +167,20 @@ impl Applier<Tensor, Prune> for Push {
         }
         changed
     }
+}
+
+/// A selection along a concat's dim whose indices all lie in one part
+/// (a chunk of a concat split where it was joined) is that selection of
+/// the part's operand alone; the other parts are not read. `parts` are the
+/// concat link's (operand, odim, offset, size).
+fn take_within_one_part(eg: &mut PruneGraph, children: &[Id], keep: &[u32], parts: &[(usize, usize, i64, i64)]) -> Option<Id> {
+    if keep.is_empty() {
+        return None;
+    }
+    let &(j, od, off, size) =
+        parts.iter().find(|&&(_, _, off, size)| keep.iter().all(|&i| (i as i64) >= off && (i as i64) < off + size))?;
+    let part: Vec<u32> = keep.iter().map(|&i| i - off as u32).collect();
+    Some(take(eg, children[1 + j], &part, od, size))
 }
 
 /// `(take t d (take s d x))` is one selection along `d`.

@@ -10,3 +10,4 @@ mod readme;
 mod groups;
 pub mod numeric;
 mod prune;
+mod random;
