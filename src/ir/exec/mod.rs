@@ -157,14 +157,17 @@ pub fn split_batches(module: Op, inputs: &[Tensor]) -> Result<Vec<Vec<Tensor>>> 
     }
     let mut batches = None;
     for (i, (arg, t)) in arg_shapes.iter().zip(inputs).enumerate() {
-        let splits = t.shape.len() == arg.len()
-            && !arg.is_empty()
-            && arg[0] > 0
-            && t.shape[0] % arg[0] == 0
-            && t.shape[1..] == arg[1..]
-            && t.data.len() as i64 == t.shape.iter().product::<i64>();
-        let k = t.shape.first().map(|&n| n / arg.first().copied().unwrap_or(1).max(1));
-        if !splits || k == Some(0) || batches.is_some_and(|b| Some(b) != k) {
+        let holds_shape = t.data.len() as i64 == t.shape.iter().product::<i64>();
+        let k = if !holds_shape {
+            None
+        } else if t.shape == *arg {
+            Some(1)
+        } else if t.shape.len() == arg.len() && !arg.is_empty() && arg[0] > 0 && t.shape[0] > 0 && t.shape[0] % arg[0] == 0 && t.shape[1..] == arg[1..] {
+            Some(t.shape[0] / arg[0])
+        } else {
+            None
+        };
+        if k.is_none() || (batches.is_some() && batches != k) {
             return Err(Error::ir(
                 main.location(),
                 format!("calibration input {i} has shape {:?}; @main takes {:?} (or a multiple of its leading dim, the same for every input)", t.shape, arg),
