@@ -8,6 +8,7 @@ mod options;
 mod params;
 mod readme;
 mod groups;
+mod hostile;
 pub mod numeric;
 mod prune;
 mod random;
