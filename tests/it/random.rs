@@ -39,7 +39,7 @@ pub enum Verdict {
     Pruned { removed: usize },
     /// Pruned, but the CPU harness cannot run the model, pruned or not (a
     /// harness bug: the property test fails on it).
-    NotRun { removed: usize, why: String },
+    NotRun { why: String },
     /// Refused with this diagnostic.
     Refused(String),
 }
@@ -154,7 +154,7 @@ pub fn check_seed(seed: u64) -> Result<Verdict, String> {
             // reports it apart.
             let unpruned = parse(&model)?;
             if let Err(e) = run(unpruned.module.op(), &inputs) {
-                return Ok(Verdict::NotRun { removed, why: e.to_string() });
+                return Ok(Verdict::NotRun { why: e.to_string() });
             }
             let why = |r: Result<Vec<Tensor>, Error>| r.err().map(|e| e.to_string()).unwrap_or_else(|| "runs".into());
             return Err(format!("{options}: the unpruned model runs, the pruned: {}, the masked: {}", why(a), why(b)));
