@@ -114,13 +114,17 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     model = _load(args.model)
     inputs = tuple(torch.randn(*s) for s in args.input)
-    text = export(model, inputs, output_type=args.output_type)
-    if args.output == "-":
+    write_output(export(model, inputs, output_type=args.output_type), args.output)
+    return 0
+
+
+def write_output(text, path):
+    """Writes `text` to `path`, or to standard output for ``-``."""
+    if path == "-":
         sys.stdout.write(text)
     else:
-        with open(args.output, "w") as f:
+        with open(path, "w") as f:
             f.write(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import argparse
 import collections
 import sys
 
+from mcprune_torch.export import write_output
+
 OUTPUT_TYPES = {
     "linalg-on-tensors": "torch-backend-to-linalg-on-tensors-backend-pipeline",
     "tosa": "torch-backend-to-tosa-backend-pipeline",
@@ -111,11 +113,7 @@ def main(argv=None):
     except UnsupportedOnnx as error:
         print("error: %s" % error, file=sys.stderr)
         return 1
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        with open(args.output, "w") as f:
-            f.write(text)
+    write_output(text, args.output)
     return 0
 
 

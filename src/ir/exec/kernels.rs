@@ -129,23 +129,18 @@ pub(super) fn replace(copy: &OwnedOp) -> Result<()> {
         }
     }
     text.push_str("}\n");
-    let defs = OwnedOp::parse_module(copy.op().context(), text.as_bytes())
-        .ok_or_else(|| Error::Ir { location: None, message: "internal error: the kernel functions do not parse".into() })?;
-    let body = copy.op().region(0).first_block().ok_or_else(|| Error::Ir { location: None, message: "empty module".into() })?;
-    for f in defs.op().nested_ops() {
-        body.move_to_end(f);
-    }
-    Ok(())
+    super::add_functions(copy, &text, "kernel")
 }
 
 /// The function that hands `operands` to its kernel.
 fn kernel_function(k: usize, operands: &[crate::ir::Value], result: Type, kernel: &Kernel) -> String {
+    // `kernel_of` admits only static f32 tensors, so every shape is known.
+    let shape = |t: Type| t.static_shape().unwrap_or_default();
     let types: Vec<String> = operands.iter().map(|v| v.ty().to_string()).collect();
-    let out_memref = result.to_string().replacen("tensor", "memref", 1);
+    let out_memref = super::memref_type(&shape(result));
     let mut body = String::new();
-    for (i, ty) in types.iter().enumerate() {
-        let rank = ty.matches('x').count();
-        let strided = format!("{}, strided<[{}], offset: ?>>", ty.replacen("tensor", "memref", 1).trim_end_matches('>'), vec!["?"; rank].join(", "));
+    for (i, (ty, v)) in types.iter().zip(operands).enumerate() {
+        let strided = super::any_layout_memref_type(&shape(v.ty()));
         body.push_str(&format!(
             "    %m{i} = bufferization.to_buffer %a{i} read_only : {ty} to {strided}\n    %u{i} = memref.cast %m{i} : {strided} to memref<*xf32>\n"
         ));

@@ -76,6 +76,25 @@ fn memref_type(shape: &[i64]) -> String {
     f32_tensor_type(shape).replacen("tensor", "memref", 1)
 }
 
+/// An f32 memref of `shape` with any strides and offset: a type every
+/// buffer of that shape casts to (a probed value's, a kernel operand's).
+fn any_layout_memref_type(shape: &[i64]) -> String {
+    let dims: String = shape.iter().map(|d| format!("{d}x")).collect();
+    format!("memref<{dims}f32, strided<[{}], offset: ?>>", vec!["?"; shape.len()].join(", "))
+}
+
+/// Parses `text`, a module of helper functions (probes, kernels) and the
+/// external declarations they call, and moves all of them into `copy`.
+fn add_functions(copy: &OwnedOp, text: &str, what: &str) -> Result<()> {
+    let defs = OwnedOp::parse_module(copy.op().context(), text.as_bytes())
+        .ok_or_else(|| Error::Ir { location: None, message: format!("internal error: the {what} functions do not parse") })?;
+    let body = copy.op().region(0).first_block().ok_or_else(|| Error::Ir { location: None, message: "empty module".into() })?;
+    for f in defs.op().nested_ops() {
+        body.move_to_end(f);
+    }
+    Ok(())
+}
+
 fn hex(data: &[f32]) -> String {
     let mut s = String::with_capacity(data.len() * 8 + 3);
     s.push_str("0x");

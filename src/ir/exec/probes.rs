@@ -87,7 +87,7 @@ pub(super) fn insert(copy: &OwnedOp, probes: &[Value], sink: i64) -> Result<()> 
         if ty.element_type().map(|e| e.to_string()) != Some("f32".into()) {
             return Err(Error::ir(v.location(), "a probed value is not an f32 tensor"));
         }
-        let strided = format!("memref<{}f32, strided<[{}], offset: ?>>", dims(&shape), vec!["?"; shape.len()].join(", "));
+        let strided = super::any_layout_memref_type(&shape);
         text.push_str(&format!(
             "  func.func private @mcprune_probe_{k}(%t: {ty}) {{\n    \
              %m = bufferization.to_buffer %t read_only : {ty} to {strided}\n    \
@@ -100,18 +100,7 @@ pub(super) fn insert(copy: &OwnedOp, probes: &[Value], sink: i64) -> Result<()> 
         call_after(v, &format!("mcprune_probe_{k}"))?;
     }
     text.push_str("}\n");
-    let defs = OwnedOp::parse_module(copy.op().context(), text.as_bytes())
-        .ok_or_else(|| Error::Ir { location: None, message: "internal error: the probe functions do not parse".into() })?;
-    let body = copy.op().region(0).first_block().ok_or_else(|| Error::Ir { location: None, message: "empty module".into() })?;
-    for f in defs.op().nested_ops() {
-        body.move_to_end(f);
-    }
-    Ok(())
-}
-
-/// `16x64x`: a shape as a type prefix.
-fn dims(shape: &[i64]) -> String {
-    shape.iter().map(|d| format!("{d}x")).collect()
+    super::add_functions(copy, &text, "probe")
 }
 
 /// Inserts `func.call @callee(v)` right after `v` is defined.
