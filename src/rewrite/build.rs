@@ -88,6 +88,7 @@ pub fn build(eg: &mut PruneGraph, a: &Dependencies, plan: &PrunePlan, counts: &H
                 }
             }
             SigKind::Plain => {
+                weight_slice_is_selection(eg, a, plan, oid, &nodes);
                 if let Some(pruned) = insert_sink(eg, a, plan, counts, oid, &nodes) {
                     built.sinks.push((oid, pruned));
                 }
@@ -238,6 +239,7 @@ fn take_unlinked_dims(
     sink_children: &mut [Id],
 ) -> Vec<(DimRef, Vec<u32>)> {
     let sig = eg.analysis.sigs[oid].clone();
+    let rewindowed = rewindow_slice(eg, a, plan, oid, nodes);
     let mut taken = Vec::new();
     for (j, v) in a.op(oid).operands().enumerate() {
         let Some(vid) = a.value_id(v) else { continue };
@@ -248,7 +250,7 @@ fn take_unlinked_dims(
                 Link::Concat { parts, .. } | Link::Collapse { parts, .. } => parts.iter().any(|p| p.0 == j && p.1 == d),
                 Link::Window { .. } => false,
             });
-            if linked || slice_is_selection(eg, &sig, nodes.node, nodes.operand(j), j, d) {
+            if linked || rewindowed.contains(&(j, d)) || slice_is_selection(eg, &sig, nodes.node, nodes.operand(j), j, d) {
                 continue;
             }
             sink_children[1 + j] = take(eg, sink_children[1 + j], &keep, d, a.value(vid).shape[d]);
@@ -328,6 +330,120 @@ fn payload_captures(a: &Dependencies, ops: &[OpId], value_class: &HashMap<Value,
         .filter(|c| in_function.contains(&c.op))
         .filter_map(|c| value_class.get(&a.value(c.value).value).map(|&class| (c.inner, c.operand, class)))
         .collect()
+}
+
+/// A slice of a pruned tensor along a pruned dim keeps the plan's channels
+/// of its window, which sit together in the pruned tensor: it is the same
+/// slice of the pruned tensor, at the offset of the kept channels before
+/// the window and the size of those in it (naga's `compact`: old indices
+/// map to new ones). The planned result is made equal to that rebuilt
+/// slice, so a tensor both chunked and used whole is computed once, and a
+/// callee's slice of a pruned argument reads the pruned argument.
+///
+/// ```text
+/// %h : 6 channels, kept {0, 2, 4, 5}       %h' : 4 channels
+/// %s = slice %h [3 .. 6]             ->    %s' = slice %h' [2 .. 4]
+/// ```
+///
+/// Not for slices of constants (their selections fold into a constant per
+/// window) nor for a window that is exactly one part of a concat (the
+/// slice reads that part directly, [`slice_is_selection`]). Returns the
+/// (operand, dim) pairs it rebuilt; none when the plan's selections of the
+/// slice and its operand disagree.
+fn rewindow_slice(eg: &mut PruneGraph, a: &Dependencies, plan: &PrunePlan, oid: OpId, nodes: &OpNodes) -> Vec<(usize, usize)> {
+    let sig = eg.analysis.sigs[oid].clone();
+    let op = a.op(oid);
+    let windows: Vec<(usize, usize, usize, i64, i64)> = sig
+        .links
+        .iter()
+        .filter_map(|l| match *l {
+            Link::Window { result: 0, rdim, operand, odim, offset, size } => Some((operand, rdim, odim, offset, size)),
+            _ => None,
+        })
+        .collect();
+    let Some(&(j, ..)) = windows.first() else { return vec![] };
+    if sig.results.len() != 1 || windows.iter().any(|w| w.0 != j) {
+        return vec![];
+    }
+    let x = nodes.operand(j);
+    if matches!(eg[x].data.view, Some(super::prune::View::Weight { .. } | super::prune::View::Splat { .. })) {
+        return vec![];
+    }
+    let (Some(source), Some(result)) = (a.value_id(op.operand(j)), a.value_id(op.result(0))) else { return vec![] };
+    let (source_keep, result_keep) = (value_keep(a, plan, source), value_keep(a, plan, result));
+    let mut dims = Vec::new();
+    for &(_, rdim, odim, offset, size) in &windows {
+        let Some(keep) = source_keep.get(odim).cloned().flatten() else { continue };
+        if window_is_concat_part(eg, x, odim, offset, size) {
+            return vec![];
+        }
+        let inside: Vec<u32> =
+            keep.iter().filter(|&&k| (k as i64) >= offset && (k as i64) < offset + size).map(|&k| k - offset as u32).collect();
+        let planned_inside = result_keep.get(rdim).cloned().flatten().unwrap_or_else(|| (0..size as u32).collect());
+        if inside != planned_inside || inside.is_empty() {
+            return vec![];
+        }
+        let before = keep.iter().filter(|&&k| (k as i64) < offset).count() as i64;
+        dims.push((rdim, odim, before, inside.len() as i64));
+    }
+    if dims.is_empty() {
+        return vec![];
+    }
+    let handled = dims.iter().map(|&(_, odim, ..)| (j, odim)).collect();
+    let w = eg.analysis.windows.intern(super::prune::Rewindow { op: oid.index() as u32, dims });
+    let mut children = nodes.children.clone();
+    children[0] = eg.add(Tensor::Leaf(Leaf::Rewindowed(w)));
+    children[1 + j] = planned(eg, a, plan, op.operand(j), x);
+    let rebuilt = eg.add(Tensor::Op(children.into_boxed_slice()));
+    let target = planned(eg, a, plan, op.result(0), nodes.node);
+    eg.union(target, rebuilt);
+    // The slice of the unpruned operand reads removed channels.
+    eg.analysis.sink_operands.push((oid.index() as u32, j, x));
+    handled
+}
+
+/// A slice of a weight the plan prunes, where every use of the weight is
+/// a slice (torch-mlir's TOSA grouped convolution cuts its filter into one
+/// slice per group): each slice is its window's selection of the weight,
+/// so it folds into a constant of its own instead of slicing the pruned
+/// weight. MLIR 22's `tosa.slice` folder aborts on a one-element slice of
+/// a `dense_resource` (a grouped 1x1 convolution pruned to one channel per
+/// group: random model seed 6066), and the constants hold the same
+/// parameters as the weight. Not when the weight is also used whole: it
+/// would be held twice.
+fn weight_slice_is_selection(eg: &mut PruneGraph, a: &Dependencies, plan: &PrunePlan, oid: OpId, nodes: &OpNodes) {
+    let sig = eg.analysis.sigs[oid].clone();
+    let op = a.op(oid);
+    for link in &sig.links {
+        let Link::Window { result: 0, operand, odim, .. } = *link else { continue };
+        let x = nodes.operand(operand);
+        if !matches!(eg[x].data.view, Some(super::prune::View::Weight { .. })) {
+            continue;
+        }
+        let weight = op.operand(operand);
+        let pruned = a.value_id(weight).is_some_and(|w| value_keep(a, plan, w).iter().any(|k| k.is_some()));
+        let only_sliced = weight.uses().iter().all(|&(user, k)| {
+            a.op_id(user).is_some_and(|u| {
+                eg.analysis.sigs[u].links.iter().any(|l| matches!(l, Link::Window { operand, .. } if *operand == k))
+            })
+        });
+        if pruned && only_sliced {
+            slice_is_selection(eg, &sig, nodes.node, x, operand, odim);
+        }
+    }
+}
+
+/// Whether `[offset .. offset + size]` of `x`'s dim `dim` is exactly one
+/// operand of a concat that computes `x`.
+fn window_is_concat_part(eg: &PruneGraph, x: Id, dim: usize, offset: i64, size: i64) -> bool {
+    eg[x].nodes.iter().any(|n| {
+        let Tensor::Op(ch) = n else { return false };
+        let Some(op) = super::prune::Prune::op_leaf(eg, ch[0]) else { return false };
+        eg.analysis.sigs[OpId::new(op as usize)].links.iter().any(|l| match l {
+            Link::Concat { result: 0, rdim, parts } if *rdim == dim => parts.iter().any(|p| p.2 == offset && p.3 == size),
+            _ => false,
+        })
+    })
 }
 
 /// A slice that reads only its window of a pruned dim: it equals the

@@ -220,7 +220,15 @@ impl<'a> Rebuild<'a> {
                 let op = self.a.op(oid);
                 let operands: Vec<Value> = ch[1..].iter().map(|&x| self.built[&self.eg.find(x)][0]).collect();
                 let shapes: Vec<Option<Vec<i64>>> = (0..op.num_results()).map(|r| shape_of(self.eg, c, r)).collect();
-                self.rebuild_op(op, &operands, &shapes)
+                let values = self.rebuild_op(op, &operands, &shapes)?;
+                if let Some(window) = Prune::rewindow(self.eg, ch[0]) {
+                    // The original op itself when its operand is a block
+                    // argument retyped in place and its size did not change.
+                    let rebuilt = values[0].defining_op();
+                    let rebuilt = rebuilt.ok_or_else(|| self.error_at(c, "internal error: a moved slice without an op".into()))?;
+                    move_window(rebuilt, window)?;
+                }
+                Ok(values)
             }
         }
     }
@@ -343,6 +351,37 @@ fn fix_shape_attributes(op: Op) -> Result<()> {
 /// one of its own holding the result's shape.
 fn own_shape_operand(op: Op, operand: usize) -> Result<()> {
     let shape = op.result(0).ty().static_shape().unwrap_or_default();
+    own_shape_operand_holding(op, operand, &shape)
+}
+
+/// The offsets of a slice rebuilt over its pruned operand
+/// ([`super::build`]'s `rewindow_slice`); its sizes follow its result type.
+fn move_window(op: Op, window: &super::prune::Rewindow) -> Result<()> {
+    let bad = || Error::ir(op.location(), format!("internal error: cannot move the window of {}", op.name()));
+    match op.name() {
+        "tensor.extract_slice" => {
+            let mut offsets = op.attribute("static_offsets").and_then(|a| a.dense_int_array()).ok_or_else(bad)?;
+            for &(_, odim, offset, _) in &window.dims {
+                *offsets.get_mut(odim).ok_or_else(bad)? = offset;
+            }
+            op.set_attribute("static_offsets", Attribute::dense_i64_array(op.context(), &offsets));
+            Ok(())
+        }
+        "tosa.slice" => {
+            let def = op.operand(1).defining_op().filter(|d| d.name() == "tosa.const_shape").ok_or_else(bad)?;
+            let mut start = def.attribute("values").and_then(|a| a.dense_int_values()).ok_or_else(bad)?;
+            for &(_, odim, offset, _) in &window.dims {
+                *start.get_mut(odim).ok_or_else(bad)? = offset;
+            }
+            own_shape_operand_holding(op, 1, &start)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Points operand `operand` of `op`, a shared `tosa.const_shape`, at a new
+/// one of its own holding `shape`.
+fn own_shape_operand_holding(op: Op, operand: usize, shape: &[i64]) -> Result<()> {
     let def = op.operand(operand).defining_op().filter(|d| d.name() == "tosa.const_shape");
     let def = def.ok_or_else(|| Error::ir(op.location(), format!("{} without a constant shape", op.name())))?;
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();

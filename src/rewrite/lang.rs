@@ -8,6 +8,7 @@
 //! (take s3 d1 x)      x restricted to the kept indices s3 along dim 1
 //! a7 / p7             block argument 7, as given / with its pruned type
 //! k2                  folded constant 2: a weight or splat already sliced
+//! (op w3 x)           a slice rebuilt at the new offsets and sizes of window 3
 //! ```
 
 use egg::{define_language, Id};
@@ -36,6 +37,9 @@ pub enum Leaf {
     PrunedArg(u32),
     /// A folded constant.
     Fold(u32),
+    /// A slice rebuilt at new offsets and sizes, by index in
+    /// [`super::prune::Prune::windows`].
+    Rewindowed(u32),
 }
 
 impl fmt::Display for Leaf {
@@ -49,6 +53,7 @@ impl fmt::Display for Leaf {
             Leaf::Arg(n) => ('a', n),
             Leaf::PrunedArg(n) => ('p', n),
             Leaf::Fold(n) => ('k', n),
+            Leaf::Rewindowed(n) => ('w', n),
         };
         write!(f, "{p}{n}")
     }
@@ -70,6 +75,7 @@ impl FromStr for Leaf {
             'a' => Leaf::Arg(n),
             'p' => Leaf::PrunedArg(n),
             'k' => Leaf::Fold(n),
+            'w' => Leaf::Rewindowed(n),
             _ => return Err(format!("'{s}' is not a leaf")),
         })
     }

@@ -49,6 +49,14 @@ pub enum Fold {
     Count { op: u32, bits: u64 },
 }
 
+/// A slice rebuilt over its pruned operand: op `op`'s window dims
+/// `(result dim, operand dim, offset, size)` at their new places.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rewindow {
+    pub op: u32,
+    pub dims: Vec<(usize, usize, i64, i64)>,
+}
+
 /// A class that is a view of a foldable value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum View {
@@ -76,6 +84,8 @@ pub struct Prune {
     pub sigs: IdVec<OpId, OpSig>,
     pub sels: Interner<Vec<u32>>,
     pub folds: Interner<Fold>,
+    /// Slices rebuilt at new offsets (`Leaf::Rewindowed`).
+    pub windows: Interner<Rewindow>,
     /// Block argument shapes, by value id.
     pub args: HashMap<u32, Vec<i64>>,
     /// The plan's kept indices of block arguments, per dim.
@@ -86,8 +96,9 @@ pub struct Prune {
     /// stale (its callee or body changed), so only the retyped node may be
     /// extracted.
     pub retyped: std::collections::HashSet<u32>,
-    /// Operands of sinks that the plan changes: (op, operand position, the
-    /// original operand's class). A node of that op that still reads the
+    /// Operands of sinks (and of slices rebuilt over a pruned operand)
+    /// that the plan changes: (op, operand position, the original
+    /// operand's class). A node of that op that still reads the
     /// original operand there reads channels the plan removed (or a mean's
     /// old count), however selections were pushed through its other
     /// operands, so it must not be extracted.
@@ -102,10 +113,20 @@ impl Prune {
         })
     }
 
-    /// The number a `d*`, `s*`, `r*` or `o*` leaf class holds.
+    /// The number a `d*`, `s*`, `r*` or `o*` leaf class holds; for `t*`
+    /// and `w*`, the op they rebuild.
     pub fn number(eg: &EGraph<Tensor, Prune>, id: Id) -> Option<u32> {
         match Self::leaf(eg, id)? {
             Leaf::Op(n) | Leaf::Retyped(n) | Leaf::Sel(n) | Leaf::Dim(n) | Leaf::Res(n) => Some(n),
+            Leaf::Rewindowed(w) => Some(eg.analysis.windows.get(w).op),
+            _ => None,
+        }
+    }
+
+    /// The new windows of a `w*` leaf class.
+    pub fn rewindow(eg: &EGraph<Tensor, Prune>, id: Id) -> Option<&Rewindow> {
+        match Self::leaf(eg, id)? {
+            Leaf::Rewindowed(w) => Some(eg.analysis.windows.get(w)),
             _ => None,
         }
     }
@@ -188,7 +209,13 @@ impl Analysis<Tensor> for Prune {
                     SigKind::Splat => Some(View::Splat { op }),
                     _ => None,
                 };
-                Data { shapes: sig.infer(&operands), view }
+                let mut shapes = sig.infer(&operands);
+                if let (Some(w), Some(Some(shape))) = (Self::rewindow(eg, children[0]), shapes.first_mut()) {
+                    for &(rdim, _, _, size) in &w.dims {
+                        shape[rdim] = size;
+                    }
+                }
+                Data { shapes, view }
             }
             Tensor::Res([r, x]) => {
                 let r = Self::number(eg, *r).unwrap_or(0) as usize;

@@ -29,8 +29,7 @@ const SEEDS: std::ops::Range<u64> = 0..40;
 /// not fixed yet: (seed, what the failure says, the finding). The property
 /// test checks that each still fails so; once fixed, it says to remove the
 /// entry.
-const KNOWN_FAILURES: &[(u64, &str, &str)] =
-    &[(23, "internal error: the pruned module holds", "findings/chunk-and-whole.mlir")];
+const KNOWN_FAILURES: &[(u64, &str, &str)] = &[];
 
 /// What the pass did with one seed's model.
 #[derive(Debug)]

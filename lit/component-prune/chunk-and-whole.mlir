@@ -1,22 +1,21 @@
-// FINDING (not fixed; on main too): a layer whose output is both chunked
-// and used whole. Each chunk's selection is pushed back to the layer, which
-// the rewrite rebuilds once per chunk (a slice cannot be rebuilt at new
-// offsets), while the whole use keeps the pruned layer: the layer's weights
-// are held twice, and the parameter check stops the pass:
-//
-//   mcprune-opt '--component-prune=ratio=0.3 rank=cost max-ratio=1 round-to=1' chunk-and-whole.mlir
-//   chunk-and-whole.mlir:0:0: error: internal error: the pruned module holds 48 parameters, the plan 32
-//   (exit 1, nothing written)
-//
-// Random model seed 23 of issue 13 meets it through a concat: torch-mlir's
-// TOSA grouped convolution joins its groups with a concat, the result is
-// used whole by the next layers and split again at the same offsets by a
-// later grouped convolution (after the fix that lets a selection inside one
-// part of a concat reach that part; before it, the rewrite stopped at the
-// concat). A fix rebuilds a slice of a pruned tensor at the offsets of its
-// kept channels (src/rewrite/build.rs, slice_is_selection; extract.rs), so
-// that no layer is recomputed; the same would fix
-// sliced-function-argument.mlir.
+// A layer whose output is both chunked and used whole (random model seed
+// 23 of issue 13). Each chunk's selection used to be pushed back to the
+// layer, which the rewrite rebuilt once per chunk while the whole use kept
+// the pruned layer: its weights were held twice and the parameter check
+// stopped the pass ("internal error: the pruned module holds 48
+// parameters, the plan 32"). Now each chunk is a slice of the one pruned
+// layer, at the offset and size of its kept channels.
+// RUN: %mcprune-opt '--component-prune=ratio=0.3 rank=cost max-ratio=1 round-to=1' %s 2>%t.err | FileCheck %s
+// RUN: FileCheck %s --check-prefix=SUMMARY < %t.err
+// RUN: %mcprune-opt '--component-prune=ratio=0.3 rank=cost max-ratio=1 round-to=1' %s | %mlir-opt -o /dev/null
+
+// SUMMARY: component-prune: 48 -> 32 parameters (33.3% removed, target 30.0%), 1 of 4 groups pruned
+// CHECK-LABEL: func.func @main
+// CHECK: %[[H:.*]] = linalg.matmul ins(%arg0, {{.*}} : tensor<2x4xf32>, tensor<4x4xf32>)
+// CHECK-NOT: linalg.matmul ins(%arg0
+// CHECK: tensor.extract_slice %[[H]][0, 0] [2, 2] [1, 1] : tensor<2x4xf32> to tensor<2x2xf32>
+// CHECK: tensor.extract_slice %[[H]][0, 2] [2, 2] [1, 1] : tensor<2x4xf32> to tensor<2x2xf32>
+// CHECK: linalg.matmul ins(%[[H]], {{.*}} : tensor<2x4xf32>, tensor<4x2xf32>)
 func.func @main(%x: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x2xf32>) {
   %z = arith.constant 0.0 : f32
   %wt = arith.constant dense<[[0.25, 0.48, 0.59, 0.88, 0.48, 0.84], [-0.94, -0.07, 0.89, 0.30, 0.80, -0.77], [-0.06, -0.51, 0.09, 0.15, -0.97, -0.57], [-0.44, 0.83, 0.53, -0.68, 0.59, -0.72]]> : tensor<4x6xf32> loc("enc.0"("m.py":1:1))

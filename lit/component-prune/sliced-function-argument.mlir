@@ -1,23 +1,25 @@
-// FINDING (not fixed): a pruned function argument that the callee slices.
-// Random model seed 43 of issue 13 (TOSA, components as functions): @trunk's
-// convolution output is @pi's argument, and @pi is a grouped convolution,
-// which torch-mlir's TOSA form computes on slices of its input. Minimized
-// here to linalg: a layer in @main, chunked into two heads by a callee.
-//
-//   mcprune-opt '--component-prune=ratio=0.3 interfaces=prune rank=cost max-ratio=1 round-to=1' sliced-function-argument.mlir
-//   m.py:3:1: error: could not remove the pruned channels from the operands
-//     of linalg.matmul "head.1": the selection of dim 1 could not be pushed
-//     through tensor.extract_slice "head.1"
-//   (exit 1, nothing written; grouping=vanilla ratio=0.5 fails alike)
-//
-// The same model with the heads in @main prunes (each chunk becomes a layer
-// of its own). In the callee, the slice of %h is the selection of its window
-// of %h, and a selection of a block argument folds only when it is exactly
-// the plan's selection of that argument (src/rewrite/prune.rs, View::Arg);
-// the window keeps only part of it, and a slice cannot be rebuilt at new
-// offsets (src/rewrite/build.rs, slice_is_selection). A fix either rebuilds
-// such slices at the offsets of the kept channels, or has the analysis
-// freeze a dim that a block argument passes to a slice, with a reason.
+// A pruned function argument that the callee slices (random model seed 43
+// of issue 13, minimized to linalg): a layer in @main, chunked into two
+// heads by a callee. The slice's selection used to reach the block
+// argument as a selection of its window, which is not the plan's selection
+// of that argument, so the pass stopped: "could not remove the pruned
+// channels from the operands of linalg.matmul "head.1": the selection of
+// dim 1 could not be pushed through tensor.extract_slice". Now the slices
+// read the pruned argument at the offsets of its kept channels: channels
+// 3 and 5 go, the first chunk keeps its place, the second starts at 3
+// with one channel.
+// RUN: %mcprune-opt '--component-prune=ratio=0.3 interfaces=prune rank=cost max-ratio=1 round-to=1' %s 2>%t.err | FileCheck %s
+// RUN: FileCheck %s --check-prefix=SUMMARY < %t.err
+// RUN: %mcprune-opt '--component-prune=ratio=0.3 interfaces=prune rank=cost max-ratio=1 round-to=1' %s | %mlir-opt -o /dev/null
+
+// SUMMARY: component-prune: 42 -> 28 parameters (33.3% removed, target 30.0%), 1 of 3 groups pruned
+// CHECK-LABEL: func.func private @head(%arg0: tensor<2x4xf32>)
+// CHECK: tensor.extract_slice %arg0[0, 0] [2, 3] [1, 1] : tensor<2x4xf32> to tensor<2x3xf32>
+// CHECK: linalg.matmul ins({{.*}} : tensor<2x3xf32>, tensor<3x3xf32>)
+// CHECK: tensor.extract_slice %arg0[0, 3] [2, 1] [1, 1] : tensor<2x4xf32> to tensor<2x1xf32>
+// CHECK: linalg.matmul ins({{.*}} : tensor<2x1xf32>, tensor<1x3xf32>)
+// CHECK-LABEL: func.func @main
+// CHECK: call @head({{.*}}) : (tensor<2x4xf32>) -> tensor<2x6xf32>
 func.func private @head(%h: tensor<2x6xf32>) -> tensor<2x6xf32> {
   %z = arith.constant 0.0 : f32
   %w0 = arith.constant dense<[[0.5, -0.2, 0.1], [0.3, 0.9, -0.4], [-0.7, 0.2, 0.6]]> : tensor<3x3xf32> loc("head.0"("m.py":1:1))
