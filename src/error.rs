@@ -36,6 +36,11 @@ pub enum Error {
     /// `location` is the first such constant's.
     #[error("{}", without_data_message(names))]
     WeightsWithoutData { location: Option<Location>, names: Vec<String> },
+
+    /// Every weight-shaped constant is integer or quantized (`location`:
+    /// the first one's): the passes rank and rebuild float weights only.
+    #[error("{}", no_float_weights_message(names))]
+    NoFloatWeights { location: Option<Location>, names: Vec<String> },
 }
 
 impl Error {
@@ -63,23 +68,39 @@ impl Error {
     /// The IR location the error is about, if any.
     pub fn location(&self) -> Option<Location> {
         match self {
-            Error::Ir { location, .. } | Error::WeightsWithoutData { location, .. } => *location,
+            Error::Ir { location, .. }
+            | Error::WeightsWithoutData { location, .. }
+            | Error::NoFloatWeights { location, .. } => *location,
             _ => None,
         }
     }
 }
 
-/// Names the first few weights without data, and how many more there are.
-fn without_data_message(names: &[String]) -> String {
+/// The first few names, and how many more there are.
+fn name_list(names: &[String]) -> String {
     const SHOWN: usize = 8;
     let mut list = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
     if names.len() > SHOWN {
         list.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
+    list
+}
+
+fn without_data_message(names: &[String]) -> String {
     format!(
         "{} weight constant(s) have no data in the module (elided or missing dense_resource blobs; \
-         print the model without --mlir-elide-resource-strings-if-larger): {list}",
-        names.len()
+         print the model without --mlir-elide-resource-strings-if-larger): {}",
+        names.len(),
+        name_list(names)
+    )
+}
+
+fn no_float_weights_message(names: &[String]) -> String {
+    format!(
+        "the module has no float weights, only {} integer or quantized one(s), which are not pruned \
+         (prune the float model, then quantize): {}",
+        names.len(),
+        name_list(names)
     )
 }
 

@@ -54,6 +54,7 @@ pub struct Outcome {
 pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
     let timer = PhaseTimer::start();
     dense::require_weight_data(module)?;
+    dense::require_float_weights(module)?;
     let components = assign(module, &opts.tags);
     let deps = Dependencies::run(module);
     let groups = Groups::build(&deps, &components);

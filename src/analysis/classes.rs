@@ -138,7 +138,13 @@ fn unite_same_facts(
         for (first, s) in local_unions(c, owner, &pairs) {
             let size = |s: SpaceId| c.values[owner[s].0].shape[owner[s].1];
             if size(first) != size(s) {
-                let why = FreezeReason::Unsupported("coupled dims of different sizes".into());
+                // A dynamic channel dim (-1) next to its static size: its
+                // channels cannot be counted, let alone removed.
+                let why = if size(first) < 0 || size(s) < 0 {
+                    FreezeReason::Dynamic
+                } else {
+                    FreezeReason::Unsupported("coupled dims of different sizes".into())
+                };
                 freezes.push(Freeze { op, space: first, reason: why.clone() });
                 freezes.push(Freeze { op, space: s, reason: why });
             }

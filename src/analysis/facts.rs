@@ -110,18 +110,20 @@ pub struct OpFacts {
     pub constant: bool,
     /// The op contracts or convolves (a "layer" when an operand is a weight).
     pub contraction: bool,
-    /// Extent of each loop of a loop-nest op (from the shapes; 0 unknown):
-    /// a contraction costs `2 * product` FLOPs.
+    /// Extent of each loop of a loop-nest op (from the shapes; 0 unknown,
+    /// [`crate::ir::DYNAMIC`] dynamic): a contraction costs `2 * product`
+    /// FLOPs, a dynamic loop (a batch of any size) counting 1, so a model
+    /// with a dynamic batch is counted per sample.
     pub loops: Vec<i64>,
 }
 
 impl OpFacts {
     /// Multiply-accumulate FLOPs of a contraction or convolution (0 otherwise).
     pub fn flops(&self) -> u64 {
-        if !self.contraction || self.loops.is_empty() || self.loops.iter().any(|&l| l <= 0) {
+        if !self.contraction || self.loops.is_empty() || self.loops.contains(&0) {
             return 0;
         }
-        2 * self.loops.iter().map(|&l| l as u64).product::<u64>()
+        2 * self.loops.iter().map(|&l| l.max(1) as u64).product::<u64>()
     }
 }
 
@@ -163,7 +165,7 @@ pub struct Indexing<'a> {
 
 impl Indexing<'_> {
     /// The extent of every loop: the largest static size of a dim it
-    /// indexes.
+    /// indexes, or dynamic when it indexes only dynamic dims.
     fn loop_extents(&self) -> Vec<i64> {
         let op = self.op;
         let mut extents = vec![0i64; self.num_loops];
@@ -176,8 +178,10 @@ impl Indexing<'_> {
         for (v, acc) in accesses {
             let Some(shape) = v.ty().shape() else { continue };
             for (d, a) in acc.iter().enumerate() {
-                if let (Access::Loop(l), Some(Some(n))) = (a, shape.get(d)) {
-                    extents[*l] = extents[*l].max(*n);
+                match (a, shape.get(d)) {
+                    (Access::Loop(l), Some(Some(n))) => extents[*l] = extents[*l].max(*n),
+                    (Access::Loop(l), Some(None)) if extents[*l] == 0 => extents[*l] = crate::ir::DYNAMIC,
+                    _ => {}
                 }
             }
         }

@@ -236,11 +236,11 @@ impl SourceFiles {
                 let file = if p.file.is_empty() { self.default_name.as_str() } else { p.file.as_str() };
                 out.push_str(&format!("{}:{}:{}: {}: {}\n", file, p.line, p.col, d.severity.label(), d.message));
                 if let Some(src) = self.line(file, p.line) {
-                    out.push_str(&src);
+                    let (shown, caret_col) = excerpt(&src, p.col.max(1) - 1);
+                    out.push_str(&shown);
                     out.push('\n');
-                    let caret_col = p.col.max(1) - 1;
                     let pad: String =
-                        src.chars().take(caret_col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                        shown.chars().take(caret_col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
                     out.push_str(&pad);
                     out.push_str("^\n");
                 }
@@ -253,5 +253,58 @@ impl SourceFiles {
         for n in &d.notes {
             self.render_into(n, out);
         }
+    }
+}
+
+/// Characters of a source line shown on each side of the caret. A weight
+/// blob is one line of megabytes of hex; a diagnostic inside it (a file
+/// truncated in its resource section) would print all of it.
+const EXCERPT_SIDE: usize = 60;
+
+/// The part of `line` around character `col` that a diagnostic shows, and
+/// the caret's column in it: the whole line when short, else a window
+/// with "..." where it was cut.
+fn excerpt(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= 2 * EXCERPT_SIDE + 40 {
+        return (line.to_string(), col);
+    }
+    let col = col.min(chars.len());
+    let start = col.saturating_sub(EXCERPT_SIDE);
+    let end = (col + EXCERPT_SIDE).min(chars.len());
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push_str("...");
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push_str("...");
+    }
+    (shown, col - start + if start > 0 { 3 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn short_lines_are_shown_whole() {
+        assert_eq!(excerpt("%x = foo", 5), ("%x = foo".to_string(), 5));
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_caret() {
+        let line = format!("w: \"0x{}", "AB".repeat(100_000));
+        let (shown, caret) = excerpt(&line, 150_000);
+        assert_eq!(shown.chars().count(), 3 + 120 + 3);
+        assert!(shown.starts_with("...") && shown.ends_with("..."));
+        assert_eq!(caret, 63);
+        assert_eq!(shown.chars().nth(caret), line.chars().nth(150_000));
+        let (head, caret) = excerpt(&line, 2);
+        assert_eq!((caret, &head[..4]), (2, "w: \""));
+        assert!(head.ends_with("..."));
+        let (tail, caret) = excerpt(&line, line.len());
+        assert!(tail.starts_with("...") && !tail.ends_with("..."));
+        assert_eq!(caret, 63);
     }
 }

@@ -183,6 +183,9 @@ impl OutputSink {
 /// Parses `bytes` (text or bytecode) into a module owned by `context`,
 /// wrapping bare top-level ops in a module as `mlir-opt` does.
 pub fn parse_module(context: &Context, bytes: &[u8], name: &str) -> Result<OwnedOp, Vec<Diagnostic>> {
+    if let Some(cut) = source::cut_resources(bytes) {
+        return Err(vec![cut_resources_diagnostic(name, &cut)]);
+    }
     let ctx = ir::Context::of(context);
     let sink = DiagnosticSink::default();
     let _guard = sink.attach(context);
@@ -201,6 +204,10 @@ pub fn parse_module(context: &Context, bytes: &[u8], name: &str) -> Result<Owned
 
 /// Parses a file that MLIR reads itself (text or bytecode, implicit module).
 fn parse_file(context: &Context, path: &str) -> Result<OwnedOp, Vec<Diagnostic>> {
+    // A file that cannot be read is MLIR's to report, as it always was.
+    if let Ok(Some(cut)) = source::cut_resources_in_file(path) {
+        return Err(vec![cut_resources_diagnostic(path, &cut)]);
+    }
     let ctx = ir::Context::of(context);
     let sink = DiagnosticSink::default();
     let _guard = sink.attach(context);
@@ -214,6 +221,12 @@ fn parse_file(context: &Context, path: &str) -> Result<OwnedOp, Vec<Diagnostic>>
             Err(diags)
         }
     }
+}
+
+/// Refuses a text model cut short in its resource section, at its end.
+fn cut_resources_diagnostic(file: &str, cut: &source::CutResources) -> Diagnostic {
+    let pos = diagnostics::SourcePos { file: file.to_string(), line: cut.end.0, col: cut.end.1 };
+    Diagnostic::error(Some(pos), source::cut_resources_message(cut))
 }
 
 /// Reads and parses a file; for tests, tools and benchmarks.

@@ -155,3 +155,158 @@ mod tests {
         assert_eq!(split("x\n").len(), 1);
     }
 }
+
+/// A text model cut short inside its file-metadata section (`{-# ... #-}`,
+/// which holds the weight blobs): where it ends and where the section
+/// began, 1-based.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CutResources {
+    pub end: (usize, usize),
+    pub open_line: usize,
+}
+
+/// Scans text for a `{-#` at the start of a line with no `#-}` after it.
+/// MLIR 22's lexer, after an unterminated string in that section, reads
+/// past the end of its buffer: garbage diagnostics on small files, a
+/// SIGSEGV on others (`mlir-opt` itself only by luck of its buffer's
+/// padding). So the driver refuses such input before MLIR sees it.
+/// Streaming, in blocks: a model's blobs can be gigabytes.
+#[derive(Default)]
+struct ResourceScan {
+    /// Bytes seen so far.
+    offset: u64,
+    /// The last bytes of the previous block, so that markers across a
+    /// block boundary are found.
+    carry: Vec<u8>,
+    /// Offset of the last `{-#` that starts a line, while no `#-}` follows.
+    open: Option<u64>,
+}
+
+impl ResourceScan {
+    fn feed(&mut self, block: &[u8]) {
+        let mut window = std::mem::take(&mut self.carry);
+        let base = self.offset - window.len() as u64;
+        window.extend_from_slice(block);
+        for at in memchr::memmem::find_iter(&window, b"{-#") {
+            if at == 0 && base == 0 || at > 0 && window[at - 1] == b'\n' {
+                self.open = Some(base + at as u64);
+            }
+        }
+        if let Some(open) = self.open {
+            let from = open.saturating_sub(base) as usize;
+            if memchr::memmem::find(&window[from.min(window.len())..], b"#-}").is_some() {
+                self.open = None;
+            }
+        }
+        self.offset += block.len() as u64;
+        self.carry = window[window.len().saturating_sub(3)..].to_vec();
+    }
+}
+
+/// 1-based line and column of byte `offset` (and of the end, past it).
+fn line_col(mut reader: impl std::io::Read, offset: u64) -> std::io::Result<(usize, usize)> {
+    let (mut line, mut col, mut seen) = (1usize, 1usize, 0u64);
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        let n = reader.read(&mut block)?;
+        for &b in &block[..n] {
+            if seen == offset {
+                return Ok((line, col));
+            }
+            seen += 1;
+            if b == b'\n' {
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
+            }
+        }
+        if n == 0 {
+            return Ok((line, col));
+        }
+    }
+}
+
+/// Where text from `reader` is cut short in its resource section, if it is
+/// (`reopen` reads it again, only then, for line numbers). Bytecode is not
+/// text and passes.
+fn scan_resources<R: std::io::Read>(mut reader: R, reopen: impl Fn() -> std::io::Result<R>) -> std::io::Result<Option<CutResources>> {
+    let mut scan = ResourceScan::default();
+    let mut block = vec![0u8; 1 << 20];
+    let mut first = true;
+    loop {
+        let n = reader.read(&mut block)?;
+        if n == 0 {
+            break;
+        }
+        if first && is_bytecode(&block[..n]) {
+            return Ok(None);
+        }
+        first = false;
+        scan.feed(&block[..n]);
+    }
+    let Some(open) = scan.open else { return Ok(None) };
+    let open_line = line_col(reopen()?, open)?.0;
+    let end = line_col(reopen()?, scan.offset)?;
+    Ok(Some(CutResources { end, open_line }))
+}
+
+/// [`scan_resources`] of the file at `path`.
+pub fn cut_resources_in_file(path: &str) -> std::io::Result<Option<CutResources>> {
+    scan_resources(std::fs::File::open(path)?, || std::fs::File::open(path))
+}
+
+/// [`scan_resources`] of a buffer.
+pub fn cut_resources(bytes: &[u8]) -> Option<CutResources> {
+    scan_resources(bytes, || Ok(bytes)).unwrap_or(None)
+}
+
+/// The diagnostic for a model cut short in its resource section.
+pub fn cut_resources_message(cut: &CutResources) -> String {
+    format!(
+        "the file ends inside its resource section (the '{{-#' of line {} has no '#-}}'): it was cut short \
+         (a partial copy or a full disk?)",
+        cut.open_line
+    )
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::{cut_resources, CutResources, ResourceScan};
+
+    const WHOLE: &str = "module {\n}\n{-#\n  dialect_resources: {\n    builtin: {\n      w: \"0x0400000000\"\n    }\n  }\n#-}\n";
+
+    #[test]
+    fn a_closed_section_passes() {
+        assert_eq!(cut_resources(WHOLE.as_bytes()), None);
+        assert_eq!(cut_resources(b"module {\n}\n"), None);
+    }
+
+    #[test]
+    fn a_section_cut_anywhere_is_found() {
+        for end in WHOLE.find("{-#").unwrap() + 3..WHOLE.len() - 2 {
+            let cut = cut_resources(&WHOLE.as_bytes()[..end]);
+            let last_line = WHOLE[..end].lines().count();
+            let col = WHOLE[..end].rsplit('\n').next().unwrap().len() + 1;
+            let line = if WHOLE[..end].ends_with('\n') { last_line + 1 } else { last_line };
+            let col = if WHOLE[..end].ends_with('\n') { 1 } else { col };
+            assert_eq!(cut, Some(CutResources { end: (line, col), open_line: 3 }), "cut at {end}");
+        }
+    }
+
+    #[test]
+    fn markers_across_block_boundaries_are_found() {
+        let bytes = WHOLE.as_bytes();
+        for split in 1..bytes.len() {
+            let mut scan = ResourceScan::default();
+            scan.feed(&bytes[..split]);
+            scan.feed(&bytes[split..]);
+            assert_eq!(scan.open, None, "split at {split}");
+            let mut scan = ResourceScan::default();
+            let cut = &bytes[..bytes.len() - 4];
+            scan.feed(&cut[..split.min(cut.len())]);
+            scan.feed(&cut[split.min(cut.len())..]);
+            assert_eq!(scan.open, Some(WHOLE.find("{-#").unwrap() as u64), "split at {split}");
+        }
+    }
+}

@@ -181,6 +181,39 @@ pub fn require_weight_data(module: super::Op) -> crate::error::Result<()> {
     Err(crate::error::Error::WeightsWithoutData { location: first, names })
 }
 
+/// Refuses a module whose weights are all integer or quantized: constants
+/// of rank 2 or more, not splats, of an element type other than float,
+/// index or i1 (masks), and no float weight at all. The analysis ranks and
+/// rebuilds float weights only, so such a model would prune "0 -> 0
+/// parameters" and succeed. A float model that also holds integer tables
+/// prunes its float weights as usual.
+pub fn require_float_weights(module: super::Op) -> crate::error::Result<()> {
+    let mut first = None;
+    let mut names = Vec::new();
+    let mut floats = false;
+    module.walk(&mut |op| {
+        let Some((_, attr)) = constant_value(op) else { return true };
+        let ty = attr.ty();
+        let (Some(shape), Some(elem)) = (ty.static_shape(), ty.element_type()) else { return true };
+        if shape.len() < 2 || attr.is_splat() {
+            return true;
+        }
+        if elem.float_kind().is_some() {
+            floats = true;
+        } else if !elem.is_index() && elem.integer_width() != Some(1) {
+            first.get_or_insert(op.location());
+            names.push(resource_name(attr).unwrap_or_else(|| crate::ir::describe::op(op)));
+        }
+        true
+    });
+    if floats || names.is_empty() {
+        return Ok(());
+    }
+    names.sort();
+    names.dedup();
+    Err(crate::error::Error::NoFloatWeights { location: first, names })
+}
+
 /// The float data of a weight constant op, with its attribute.
 pub fn weight_elements(op: super::Op) -> crate::error::Result<(&'static str, Attribute, FloatElements)> {
     use crate::error::Error;

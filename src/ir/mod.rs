@@ -44,6 +44,12 @@ use std::ffi::c_void;
 use std::fmt;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
+/// A dynamic dim in the shapes this crate computes with.
+pub const DYNAMIC: i64 = -1;
+
+/// MLIR's `ShapedType::kDynamic`.
+pub const MLIR_DYNAMIC: i64 = i64::MIN;
+
 /// Builds an `MlirStringRef` that borrows `s` for the duration of a call.
 pub(crate) fn sref(s: &str) -> MlirStringRef {
     MlirStringRef {
@@ -830,6 +836,16 @@ impl Type {
         Some((0..rank as isize).map(dim).collect())
     }
 
+    /// Dims of a ranked tensor, [`DYNAMIC`] where a dim is dynamic (a
+    /// batch of any size): the form the rewrite's shapes take, so that a
+    /// channel dim can be pruned next to a dynamic one.
+    pub fn shape_or_dynamic(self) -> Option<Vec<i64>> {
+        if !self.is_ranked_tensor() {
+            return None;
+        }
+        Some(self.shape()?.into_iter().map(|d| d.unwrap_or(DYNAMIC)).collect())
+    }
+
     /// Dims of a ranked tensor with a fully static shape.
     pub fn static_shape(self) -> Option<Vec<i64>> {
         if !self.is_ranked_tensor() {
@@ -874,8 +890,10 @@ impl Type {
 
     /// A ranked tensor type with the given static shape, keeping the element
     /// type and encoding of `self`, which must be a ranked tensor type.
+    /// A negative dim ([`DYNAMIC`]) is dynamic.
     pub fn ranked_tensor_like(self, shape: &[i64]) -> Type {
         assert!(self.is_ranked_tensor(), "{self} is not a ranked tensor type");
+        let shape: Vec<i64> = shape.iter().map(|&d| if d < 0 { MLIR_DYNAMIC } else { d }).collect();
         // SAFETY: live type (module invariant), checked to be a ranked tensor.
         let (elem, enc) = unsafe { (mlirShapedTypeGetElementType(self.0), mlirRankedTensorTypeGetEncoding(self.0)) };
         // SAFETY: `shape` holds `shape.len()` dims and outlives the call;

@@ -5,7 +5,7 @@
 use crate::tag::{ComponentGraph, ComponentMap};
 use crate::analysis::{Dependencies, OpId, ValueId, WeightId};
 use crate::ir::describe;
-use crate::group::{Group, Grouping, Groups, Piece};
+use crate::group::{Group, Grouping, Groups, Piece, WeightCut};
 use crate::select::{PlanOptions, PrunePlan};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -27,6 +27,18 @@ pub struct WeightReport {
     pub resource: Option<String>,
     pub shape: Vec<i64>,
     pub dim: usize,
+    /// The constant's location name: the module path torch-mlir's
+    /// exporters give it (`encoder.0`), for mapping a weight back to its
+    /// framework parameter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// `component-prune`: the indices of `dim` the plan removed (those of
+    /// the group's removed channels), ascending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<Vec<u32>>,
+    /// For each channel of the group, the indices of `dim` it occupies.
+    #[serde(skip)]
+    pub channel_indices: Vec<Vec<u32>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -86,8 +98,9 @@ pub struct Summary {
 
 /// The report format's version (README, "Report format"). Version 1 had no
 /// `version` field; version 2 adds it, `groups[].kept_fraction` and
-/// `summary.budget`. Readers of version 1 can ignore the new fields.
-pub const REPORT_VERSION: u32 = 2;
+/// `summary.budget`; version 3 adds `groups[].weights[].location` and
+/// `.removed`. Readers of an older version can ignore the new fields.
+pub const REPORT_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -112,12 +125,16 @@ fn component_names(map: &ComponentMap, cs: &[usize]) -> Vec<String> {
     cs.iter().map(|&c| map.name(c).to_string()).collect()
 }
 
-fn weight_report(a: &Dependencies, w: WeightId, dim: usize) -> WeightReport {
+fn weight_report(a: &Dependencies, cut: &WeightCut) -> WeightReport {
+    let op = a.op(a.weight(cut.weight).op);
     WeightReport {
-        op: op_label(a, a.weight(w).op),
-        resource: resource_name(a, w),
-        shape: a.value(a.weight(w).value).shape.clone(),
-        dim,
+        op: op_label(a, a.weight(cut.weight).op),
+        resource: resource_name(a, cut.weight),
+        shape: a.value(a.weight(cut.weight).value).shape.clone(),
+        dim: cut.dim,
+        location: op.location().first_name().map(str::to_string),
+        removed: None,
+        channel_indices: cut.indices.clone(),
     }
 }
 
@@ -129,7 +146,7 @@ fn group_report(a: &Dependencies, map: &ComponentMap, g: &Group) -> GroupReport 
         components: component_names(map, &g.components),
         channels: g.channels,
         ops: g.ops.iter().map(|&o| op_label(a, o)).collect(),
-        weights: g.weights.iter().map(|w| weight_report(a, w.weight, w.dim)).collect(),
+        weights: g.weights.iter().map(|w| weight_report(a, w)).collect(),
         prunable: g.prunable(),
         frozen_reason: g.frozen.clone(),
         removed: Vec::new(),
@@ -140,7 +157,7 @@ fn group_report(a: &Dependencies, map: &ComponentMap, g: &Group) -> GroupReport 
 /// A piece of an interface group, numbered `id` after all groups.
 fn piece_report(a: &Dependencies, map: &ComponentMap, groups: &Groups, p: &Piece, id: usize) -> GroupReport {
     let g = &groups.groups[p.group];
-    let dims: BTreeMap<WeightId, usize> = g.weights.iter().map(|w| (w.weight, w.dim)).collect();
+    let cuts: BTreeMap<WeightId, &WeightCut> = g.weights.iter().map(|w| (w.weight, w)).collect();
     GroupReport {
         id,
         kind: "piece",
@@ -148,7 +165,7 @@ fn piece_report(a: &Dependencies, map: &ComponentMap, groups: &Groups, p: &Piece
         components: component_names(map, &[p.component]),
         channels: g.channels,
         ops: p.ops.iter().map(|&o| op_label(a, o)).collect(),
-        weights: p.weights.iter().map(|&w| weight_report(a, w, dims[&w])).collect(),
+        weights: p.weights.iter().map(|&w| weight_report(a, cuts[&w])).collect(),
         prunable: g.prunable(),
         frozen_reason: g.frozen.clone(),
         removed: Vec::new(),
@@ -217,6 +234,13 @@ impl Report {
             let source = g.parent.unwrap_or(g.id);
             if let Some(r) = plan.removed.get(&source) {
                 g.removed = r.clone();
+            }
+            for w in &mut g.weights {
+                let mut removed: Vec<u32> =
+                    g.removed.iter().filter_map(|&c| w.channel_indices.get(c as usize)).flatten().copied().collect();
+                removed.sort_unstable();
+                removed.dedup();
+                w.removed = Some(removed);
             }
             if g.prunable && g.channels > 0 {
                 g.kept_fraction = Some(round4((g.channels - g.removed.len()) as f64 / g.channels as f64));

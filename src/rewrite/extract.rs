@@ -238,7 +238,7 @@ impl<'a> Rebuild<'a> {
     fn rebuild_op(&mut self, op: Op, operands: &[Value], shapes: &[Option<Vec<i64>>]) -> Result<Vec<Value>> {
         let same_operands = op.operands().zip(operands).all(|(a, b)| a == *b);
         let same_types = op.results().zip(shapes).all(|(v, s)| match s {
-            Some(s) => v.ty().static_shape().as_ref() == Some(s),
+            Some(s) => v.ty().shape_or_dynamic().as_ref() == Some(s),
             None => true,
         });
         if same_operands && same_types {
@@ -328,7 +328,8 @@ fn fix_shape_attributes(op: Op) -> Result<()> {
     let ctx = op.context();
     match op.name() {
         "tensor.expand_shape" => {
-            if let Some(shape) = op.result(0).ty().static_shape() {
+            if let Some(shape) = op.result(0).ty().shape_or_dynamic() {
+                let shape: Vec<i64> = shape.iter().map(|&d| if d < 0 { crate::ir::MLIR_DYNAMIC } else { d }).collect();
                 op.set_attribute("static_output_shape", Attribute::dense_i64_array(ctx, &shape));
             }
         }

@@ -130,7 +130,7 @@ pub fn signatures(a: &Dependencies) -> IdVec<OpId, OpSig> {
             };
             OpSig {
                 name: op.name().to_string(),
-                results: op.results().map(|v| v.ty().static_shape()).collect(),
+                results: op.results().map(|v| v.ty().shape_or_dynamic()).collect(),
                 kind,
                 links: links(op, &facts.facts),
             }
@@ -189,7 +189,7 @@ fn result_position(op: Op, d: DimRef) -> Option<usize> {
 
 fn links(op: Op, facts: &[Fact]) -> Vec<Link> {
     let mut out = same_links(op, facts);
-    let size = |d: DimRef| d.value.ty().static_shape().map(|s| s[d.dim]).unwrap_or(-1);
+    let size = |d: DimRef| d.value.ty().shape_or_dynamic().map(|s| s[d.dim]).unwrap_or(crate::ir::DYNAMIC);
     for f in facts {
         match f {
             Fact::Same(..) => {} // below, transitively

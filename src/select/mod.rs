@@ -464,6 +464,9 @@ fn ratio_note(plan: &PrunePlan, groups: &Groups, opts: &PlanOptions) -> Option<S
     if opts.ratio <= 0.0 || (reached - opts.ratio).abs() <= 0.01 {
         return None;
     }
+    if groups.groups.is_empty() {
+        return Some("the module holds no weights that feed a layer: nothing to prune, the module is written unchanged".into());
+    }
     if reached > opts.ratio {
         return Some(format!(
             "removed {:.2}% of {what} for {:.2}% asked: the smallest step available overshoots",
