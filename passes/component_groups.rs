@@ -83,6 +83,7 @@ fn create(values: &OptionValues) -> Result<Box<dyn ModulePass>> {
 impl ModulePass for ComponentGroups {
     fn run(&self, module: Op) -> Result<()> {
         crate::ir::dense::require_weight_data(module)?;
+        crate::ir::dense::require_float_weights(module)?;
         let map = assign(module, &self.tags);
         let analysis = Dependencies::run(module);
         let groups = Groups::build(&analysis, &map);
