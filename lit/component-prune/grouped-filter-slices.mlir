@@ -10,7 +10,7 @@
 // RUN: FileCheck %s --check-prefix=SUMMARY < %t.err
 // RUN: %mcprune-opt '--component-prune=ratio=0.5 grouping=vanilla interfaces=prune round-to=1 max-ratio=1 rank=cost' %s | %mlir-opt --canonicalize | FileCheck %s --check-prefix=CANON
 
-// SUMMARY: component-prune: 20 -> 10 parameters (50.0% removed, target 50.0%), 1 of 3 groups pruned
+// SUMMARY: component-prune: 20 -> 10 parameters (50.0% removed, target 50.0%), 1 of 2 groups pruned
 // CHECK-LABEL: func.func @main
 // CHECK-DAG: %[[F0:.*]] = "tosa.const"() <{values = dense_resource<w1_pruned> : tensor<1x1x1x1xf32>}>
 // CHECK-DAG: %[[F1:.*]] = "tosa.const"() <{values = dense_resource<w1_pruned_1> : tensor<1x1x1x1xf32>}>

@@ -8,7 +8,7 @@
 // RUN: FileCheck %s --check-prefix=SUMMARY < %t.err
 // RUN: %mcprune-opt '--component-prune=ratio=0.5 grouping=vanilla' %s | %mlir-opt -o /dev/null
 
-// SUMMARY: component-prune: 36 -> 24 parameters (33.3% removed, target 50.0%), 1 of 3 groups pruned
+// SUMMARY: component-prune: 36 -> 24 parameters (33.3% removed, target 50.0%), 1 of 2 groups pruned
 // CHECK-LABEL: func.func private @trunk
 // CHECK: tosa.conv2d {{.*}} -> tensor<1x2x2x4xf32>
 // CHECK-LABEL: func.func private @pi(%arg0: tensor<1x2x2x4xf32>)

@@ -34,6 +34,7 @@ pub(super) fn unite(c: Collected, facts: ModuleFacts, kinds: Kinds) -> Dependenc
     let mut uf = UnionFind::new(c.num_spaces);
     unite_same_facts(&c, &facts, &space_owner, &mut uf, &mut lowered.freezes);
     freeze_dynamic_dims(&c, &mut lowered.freezes);
+    unite_weight_tiles(&c, &space_owner, &lowered.relations, &mut uf);
     unite_by_index_maps(&c, &space_owner, &lowered.relations, &mut uf);
     let (class_of, classes) = number_classes(&c, &space_owner, &mut uf, &lowered);
     let class_graph = graph(&classes, &class_of, &lowered.relations);
@@ -201,6 +202,41 @@ enum Slot {
     /// A whole merged from these part classes at these strides, with its
     /// size.
     MergeOf { parts: Vec<(usize, i64)>, size: i64 },
+}
+
+/// Equal slices that tile a weight's dim exactly are one layer cut into
+/// groups: torch-mlir's TOSA form of a grouped convolution slices its
+/// filter (and input) into one `tosa.conv2d` per group and concatenates
+/// their outputs. Their channels are united, so that a group removes the
+/// same channels in every conv group, as the linalg form's grouped
+/// convolution (one op, a `groups x channels` dim) and Torch-Pruning do,
+/// the group count stays, and the pruned model is still a grouped
+/// convolution in PyTorch's terms. Slices of a weight that do not tile
+/// it, or tile it unevenly, stay apart.
+fn unite_weight_tiles(c: &Collected, owner: &IdVec<SpaceId, (ValueId, usize)>, relations: &[Relation], uf: &mut UnionFind) {
+    let mut tiles: HashMap<SpaceId, Vec<(i64, SpaceId)>> = HashMap::new();
+    for rel in relations {
+        if let Relation::Window { whole, part, offset } = *rel {
+            if c.values[owner[whole].0].weight_view {
+                tiles.entry(whole).or_default().push((offset, part));
+            }
+        }
+    }
+    let size = |s: SpaceId| c.values[owner[s].0].shape[owner[s].1];
+    for (whole, mut parts) in tiles {
+        parts.sort();
+        parts.dedup();
+        let n = size(parts[0].1);
+        let tiled = parts.len() >= 2
+            && n > 0
+            && parts.len() as i64 * n == size(whole)
+            && parts.iter().enumerate().all(|(k, &(offset, p))| offset == k as i64 * n && size(p) == n);
+        if tiled {
+            for &(_, p) in &parts[1..] {
+                uf.union(parts[0].1.index(), p.index());
+            }
+        }
+    }
 }
 
 /// Index maps can identify classes too: two parts sitting at the same
