@@ -17,3 +17,5 @@ cargo build --bin mcprune-opt
 export MCPRUNE_OPT="$PWD/target/debug/mcprune-opt"
 PYTHONPATH=python "$venv/bin/python" -m unittest discover -s python/tests -v
 PYTHON="$venv/bin/python" bash examples/tdmpc/run.sh --export target/tdmpc-example
+# Module sizes for small targets, host latency, and "never slower by default".
+"$venv/bin/python" scripts/embedded_artifacts.py --mcprune-opt "$MCPRUNE_OPT" --out target/embedded
