@@ -29,7 +29,7 @@ use super::{ModulePass, OptionSpec, OptionValues, PassSpec};
 use crate::tag::{assign, TagOptions};
 use crate::analysis::Dependencies;
 use crate::error::{Error, Result};
-use crate::group::{Grouping, Groups};
+use crate::group::{Grouping, Groups, HeadUnits};
 use crate::ir::Op;
 use crate::output::write_file;
 use crate::report::{dot, table, Report};
@@ -45,6 +45,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: "component",
         help: "split groups at component boundaries, or report DepGraph's groups as they are",
     },
+    HEADS,
     REPORT,
     OptionSpec { name: "dot", values: "FILE.dot", default: "", help: "write the component graph (Graphviz) here" },
     super::component_tag::STRATEGY,
@@ -60,9 +61,24 @@ pub static SPEC: PassSpec = PassSpec {
 
 struct ComponentGroups {
     grouping: Grouping,
+    heads: HeadUnits,
     report: Option<String>,
     dot: Option<String>,
     tags: TagOptions,
+}
+
+/// `heads=`, shared with `component-prune`.
+pub const HEADS: OptionSpec = OptionSpec {
+    name: "heads",
+    values: "dims|whole",
+    default: "dims",
+    help: "attention heads lose the same head dims in every head, or whole heads first (conv groups always keep their count)",
+};
+
+/// The `heads=` option of `pass`.
+pub fn parse_heads(values: &OptionValues, pass: &str) -> Result<HeadUnits> {
+    let name = values.choice("heads", "dims", HeadUnits::NAMES)?;
+    HeadUnits::parse(name).ok_or_else(|| Error::option(pass, "bad heads"))
 }
 
 /// The `grouping=` option of `pass`, shared with `component-prune`.
@@ -74,6 +90,7 @@ pub fn parse_grouping(values: &OptionValues, pass: &str) -> Result<Grouping> {
 fn create(values: &OptionValues) -> Result<Box<dyn ModulePass>> {
     Ok(Box::new(ComponentGroups {
         grouping: parse_grouping(values, "component-groups")?,
+        heads: parse_heads(values, "component-groups")?,
         report: values.path("report"),
         dot: values.path("dot"),
         tags: parse_tag_options(values)?,
@@ -86,7 +103,7 @@ impl ModulePass for ComponentGroups {
         crate::ir::dense::require_float_weights(module)?;
         let map = assign(module, &self.tags);
         let analysis = Dependencies::run(module);
-        let groups = Groups::build(&analysis, &map);
+        let groups = Groups::build(&analysis, &map, self.heads);
         let report = Report::build(&analysis, &map, &groups, self.grouping);
         if let Some(path) = &self.report {
             write_file(path, &report.to_json())?;

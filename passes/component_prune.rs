@@ -56,6 +56,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: "component",
         help: "component-aware groups, or DepGraph's groups across components",
     },
+    super::component_groups::HEADS,
     OptionSpec {
         name: "interfaces",
         values: "keep|prune",
@@ -137,6 +138,7 @@ pub struct ComponentPrune {
 pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
     let ratio = values.f64_in("ratio", 0.0, 0.0, 1.0)?;
     let grouping = super::component_groups::parse_grouping(values, "component-prune")?;
+    let heads = super::component_groups::parse_heads(values, "component-prune")?;
     let interfaces = match values.choice("interfaces", "keep", &["keep", "prune"])? {
         "prune" => Interfaces::Prune,
         _ => Interfaces::Keep,
@@ -188,6 +190,7 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
             },
             materialize,
             tags: parse_tag_options(values)?,
+            heads,
         },
         report: values.path("report"),
     })

@@ -12,7 +12,7 @@
 
 use crate::analysis::Dependencies;
 use crate::error::{Error, Result};
-use crate::group::Groups;
+use crate::group::{Groups, HeadUnits};
 use crate::ir::{dense, Op};
 use crate::report::{flops, Report};
 use crate::rewrite;
@@ -36,6 +36,8 @@ pub enum Materialize {
 #[derive(Clone, Debug)]
 pub struct PruneOptions {
     pub tags: TagOptions,
+    /// Whether factored dims lose head dims or whole heads first.
+    pub heads: HeadUnits,
     pub plan: PlanOptions,
     pub materialize: Materialize,
     /// Sample inputs (`calibration=FILE`: `.npz`, `.npy` or `.json`).
@@ -57,7 +59,7 @@ pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
     dense::require_float_weights(module)?;
     let components = assign(module, &opts.tags);
     let deps = Dependencies::run(module);
-    let groups = Groups::build(&deps, &components);
+    let groups = Groups::build(&deps, &components, opts.heads);
     timer.done("analysis and grouping");
     let statistics = calibrate(module, &deps, &groups, opts)?;
     if statistics.is_some() {

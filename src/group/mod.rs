@@ -43,6 +43,33 @@ impl Grouping {
     }
 }
 
+/// Which unit a factored channel dim (a reshape that splits it into outer
+/// x inner: heads x head dims, conv groups x channels per group, SimNorm's
+/// simplices x their width) is pruned in first; the other is the fallback
+/// when the first cannot go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeadUnits {
+    /// The same inner indices in every outer slice (head dims; channels
+    /// per conv group): Torch-Pruning's default, and ours.
+    #[default]
+    Dims,
+    /// Whole outer slices (heads, simplices); conv groups keep their
+    /// count and lose channels per group as with `Dims`.
+    Whole,
+}
+
+impl HeadUnits {
+    pub const NAMES: &'static [&'static str] = &["dims", "whole"];
+
+    pub fn parse(s: &str) -> Option<HeadUnits> {
+        match s {
+            "dims" => Some(HeadUnits::Dims),
+            "whole" => Some(HeadUnits::Whole),
+            _ => None,
+        }
+    }
+}
+
 /// Where a group's channels land in one class: for each channel of the
 /// group, the indices it occupies in the class's spaces.
 #[derive(Clone, Debug)]
@@ -215,9 +242,10 @@ fn spread(
 ///   group, SimNorm's latent into simplices) first removes the innermost
 ///   factor: the same indices in every outer slice (head dims, channels per
 ///   group), as Torch-Pruning does by default. Failing that, the next outer
-///   factor: whole slices (heads, simplices).
+///   factor: whole slices (heads, simplices). `heads=whole`
+///   ([`HeadUnits::Whole`]) tries whole slices first.
 /// - Otherwise, or when neither can go, the root's own channels.
-fn channel_layouts(a: &Dependencies, root: ClassId) -> Vec<ClassId> {
+fn channel_layouts(a: &Dependencies, root: ClassId, units: HeadUnits) -> Vec<ClassId> {
     if let Some(tile) = tiling_class(a, root) {
         return vec![tile];
     }
@@ -233,8 +261,17 @@ fn channel_layouts(a: &Dependencies, root: ClassId) -> Vec<ClassId> {
         current = inner;
     }
     if let Some((inner, outer)) = innermost {
-        layouts.push(inner);
-        layouts.extend(outer);
+        // Whole slices first, unless the outer factor is a layer's own
+        // output dim (a grouped convolution's groups): removing a conv
+        // group ties its input and output groups into one, which two
+        // groups here cannot express; conv groups keep their count.
+        match (units, outer) {
+            (HeadUnits::Whole, Some(outer)) if a.roots(outer).is_empty() => layouts.extend([outer, inner]),
+            _ => {
+                layouts.push(inner);
+                layouts.extend(outer);
+            }
+        }
     }
     layouts.push(root);
     layouts
@@ -323,14 +360,16 @@ impl Groups {
     /// Builds every group of the analysis: one per class that a weight
     /// produces, then freezes groups that claim the same channels, then
     /// splits interface groups into pieces.
-    pub fn build(a: &Dependencies, components: &ComponentMap) -> Groups {
+    pub fn build(a: &Dependencies, components: &ComponentMap, units: HeadUnits) -> Groups {
         let layers = layers_by_class(a);
         let mut groups: Vec<Group> = Vec::new();
         for root in a.class_ids().filter(|&c| !a.roots(c).is_empty() && !is_outer_factor(a, c)) {
-            let layouts = channel_layouts(a, root);
-            if factors_into_root(a, &layouts) {
+            // Whether a root factors into another is about the inner
+            // factor, whichever unit is preferred.
+            if factors_into_root(a, &channel_layouts(a, root, HeadUnits::Dims)) {
                 continue;
             }
+            let layouts = channel_layouts(a, root, units);
             let group = group_at(a, components, &layers, root, &layouts, groups.len());
             // Two roots whose channels land on the same indices everywhere
             // (a GRU's input and hidden projections, both cut into the same

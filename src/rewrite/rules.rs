@@ -22,7 +22,9 @@ pub fn rules() -> Vec<Rewrite<Tensor, Prune>> {
         Rewrite::new("take-through-same-index", take.clone(), push(PushKind::Same)).expect("rule"),
         Rewrite::new("take-through-concat", take.clone(), push(PushKind::Concat)).expect("rule"),
         Rewrite::new("take-through-flatten", take.clone(), push(PushKind::Collapse)).expect("rule"),
-        Rewrite::new("take-through-unflatten", take, push(PushKind::Expand)).expect("rule"),
+        Rewrite::new("take-through-unflatten", take.clone(), push(PushKind::Expand)).expect("rule"),
+        Rewrite::new("take-through-multi-result", take, PushResults { s: var("?s"), d: var("?d"), x: var("?x") })
+            .expect("rule"),
         Rewrite::new("take-of-take", take_take, Compose { t: var("?t"), s: var("?s"), d: var("?d"), x: var("?x") })
             .expect("rule"),
     ]
@@ -167,6 +169,100 @@ impl Applier<Tensor, Prune> for Push {
         }
         changed
     }
+}
+
+/// Pushes `(take s d (res r (op o ...)))` through an op with several
+/// results (a softmax's max that also returns its argmax), when the dim is
+/// the same index in operands and every result: the op applied to the
+/// selected operands gives each result selected along its own linked dim.
+/// Whole attention heads reach the softmax this way.
+struct PushResults {
+    s: Var,
+    d: Var,
+    x: Var,
+}
+
+impl Applier<Tensor, Prune> for PushResults {
+    fn apply_one(&self, eg: &mut PruneGraph, eclass: Id, subst: &Subst, _: Option<&PatternAst<Tensor>>, _: Symbol) -> Vec<Id> {
+        let (Some(s), Some(d)) = (Prune::number(eg, subst[self.s]), Prune::number(eg, subst[self.d])) else {
+            return vec![];
+        };
+        let keep = eg.analysis.sels.get(s).clone();
+        let results: Vec<(u32, Id)> = eg[subst[self.x]]
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                Tensor::Res([r, inner]) => Prune::number(eg, *r).map(|r| (r, *inner)),
+                _ => None,
+            })
+            .collect();
+        let mut changed = vec![];
+        for (r, inner) in results {
+            for (op, children) in op_nodes(eg, inner) {
+                // Each result's selected form, `eclass` among them, is now
+                // the new op's result.
+                if let Some(ids) = push_into_results(eg, op, &children, r as usize, d as usize, &keep) {
+                    if eg.union(eclass, ids[r as usize]) || eg.find(eclass) == eg.find(ids[r as usize]) {
+                        changed.push(ids[r as usize]);
+                    }
+                }
+            }
+        }
+        changed
+    }
+}
+
+/// For result `r`'s dim `d` of a multi-result op: the op applied to the
+/// operands selected along every dim linked to it, with each result's
+/// selected form made equal to the new op's result. Returns the new
+/// results, or `None` when some result does not carry the dim.
+fn push_into_results(eg: &mut PruneGraph, op: u32, children: &[Id], r: usize, d: usize, keep: &[u32]) -> Option<Vec<Id>> {
+    let sig = eg.analysis.sigs[OpId::new(op as usize)].clone();
+    if sig.kind != SigKind::Plain || sig.results.len() < 2 {
+        return None;
+    }
+    let same = |l: &Link| match *l {
+        Link::Same { result, rdim, operand, odim } => Some((result, rdim, operand, odim)),
+        _ => None,
+    };
+    let operand_dims: Vec<(usize, usize)> =
+        sig.links.iter().filter_map(same).filter(|&(q, qd, ..)| q == r && qd == d).map(|(_, _, j, od)| (j, od)).collect();
+    if operand_dims.is_empty() {
+        return None;
+    }
+    // Every result's dim on the same operand dims (one per result).
+    let mut result_dims = Vec::new();
+    for q in 0..sig.results.len() {
+        let dims: Vec<usize> = sig
+            .links
+            .iter()
+            .filter_map(same)
+            .filter(|&(rq, _, j, od)| rq == q && operand_dims.contains(&(j, od)))
+            .map(|(_, qd, ..)| qd)
+            .collect();
+        match dims.as_slice() {
+            [qd, rest @ ..] if rest.iter().all(|x| x == qd) => result_dims.push(*qd),
+            _ => return None,
+        }
+    }
+    let mut new = children.to_vec();
+    for &(j, od) in &operand_dims {
+        let size = eg[new[1 + j]].data.shape().map(|s| s[od]).unwrap_or(-1);
+        new[1 + j] = take(eg, new[1 + j], keep, od, size);
+    }
+    let pushed = eg.add(Tensor::Op(new.into_boxed_slice()));
+    let original = eg.add(Tensor::Op(children.to_vec().into_boxed_slice()));
+    let mut out = Vec::new();
+    for (q, &qd) in result_dims.iter().enumerate() {
+        let leaf = eg.add(Tensor::Leaf(Leaf::Res(q as u32)));
+        let new_result = eg.add(Tensor::Res([leaf, pushed]));
+        let old_result = eg.add(Tensor::Res([leaf, original]));
+        let size = eg[old_result].data.shape().map(|s| s[qd]).unwrap_or(-1);
+        let selected = take(eg, old_result, keep, qd, size);
+        eg.union(selected, new_result);
+        out.push(new_result);
+    }
+    Some(out)
 }
 
 /// A selection along a concat's dim whose indices all lie in one part

@@ -17,7 +17,7 @@ struct Grouped {
 fn group(module: mcprune::ir::Op) -> Grouped {
     let map = assign(module, &TagOptions::default());
     let analysis = Dependencies::run(module);
-    let groups = Groups::build(&analysis, &map);
+    let groups = Groups::build(&analysis, &map, mcprune::group::HeadUnits::Dims);
     Grouped { analysis, map, groups }
 }
 

@@ -567,3 +567,22 @@ fn moved_slices_prune_like_masking() {
         assert!(moved > 1e-3, "{what}: the pruned outputs equal the unpruned ones ({moved})");
     }
 }
+
+/// `heads=whole`: the ViT's attention loses whole heads (q, k, v and the
+/// output projection's inputs of a head together), and still computes
+/// what masking computes; the selection passes the softmax, whose max also
+/// returns its argmax (an op with two results).
+#[test]
+fn whole_attention_heads_prune_like_masking() {
+    let opts = "ratio=0.3 grouping=component interfaces=keep scope=local max-ratio=1 round-to=1 heads=whole";
+    // linalg: its softmax is the two-result op (TOSA's is not).
+    corpus_pruned_equals_masked("vit_tiny", &["linalg"], opts, "self_attention");
+    let (_, outcome) = prune(&fixture("corpus/vit_tiny.linalg.mlir"), opts);
+    // in_proj: 96 = 3 (q, k, v) x 2 heads x 16 head dims, cut along dim 0.
+    let in_proj = outcome.report.groups.iter().flat_map(|g| &g.weights).find(|w| w.shape == [96, 32] && w.dim == 0);
+    let removed = in_proj.and_then(|w| w.removed.clone()).expect("the attention's in_proj weight in the report");
+    assert!(!removed.is_empty(), "no head removed");
+    for block in removed.chunks(16) {
+        assert!(block.len() == 16 && block[0] % 16 == 0 && block.windows(2).all(|p| p[1] == p[0] + 1), "not whole heads: {removed:?}");
+    }
+}

@@ -51,7 +51,7 @@ fn protect_leaves_every_encoder_weight_byte_identical() {
 fn interface_sizes(module: mcprune::ir::Op) -> BTreeMap<Vec<String>, Vec<usize>> {
     let map = assign(module, &TagOptions::default());
     let a = Dependencies::run(module);
-    let groups = Groups::build(&a, &map);
+    let groups = Groups::build(&a, &map, mcprune::group::HeadUnits::Dims);
     let mut out: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
     for g in groups.groups.iter().filter(|g| g.is_interface()) {
         let key = g.components.iter().map(|&c| map.name(c).to_string()).collect();
