@@ -186,7 +186,9 @@ def targets(model, cut):
     out_proj weights carry the attention's location). Several tensors
     match when they have the same shape (BatchNorm's four statistics)."""
     module = find_module(model, cut.location)
-    for recurse in (False, True):
+    # Without a location the constant is the model's own, or one whose path TOSA's export
+    # dropped: never guess among all of the model's tensors.
+    for recurse in (False,) if cut.location is None else (False, True):
         best = None
         for name, tensor in _tensors(module, recurse):
             maps = layouts(cut.shape, tensor.shape)
