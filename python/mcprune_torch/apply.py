@@ -220,10 +220,10 @@ def resolve(model, cuts):
     return {cut: targets(model, cut) for cut in cuts if cut.removed or cut.compensated}
 
 
-def plan_slices(resolved):
+def plan_slices(model, resolved):
     """{tensor path: {tensor axis: removed indices}} for every cut that
     removes something; raises where two constants that name one tensor
-    axis disagree."""
+    axis disagree, or an index is out of the axis' range."""
     plan, sources = {}, {}
     for cut, found in resolved.items():
         if not cut.removed:
@@ -232,6 +232,9 @@ def plan_slices(resolved):
             axis = target.axis_map[cut.dim]
             if axis is None:
                 raise ReportError(f"{cut.describe()}: dim {cut.dim} is a unit dim that {target.path} does not have")
+            size = getattr(*_owner(model, target.path)).shape[axis]
+            if max(cut.removed) >= size or min(cut.removed) < 0 or len(cut.removed) >= size:
+                raise ReportError(f"{cut.describe()}: removes {len(cut.removed)} indices up to {max(cut.removed)} from dim {axis} of {target.path}, of size {size}")
             axes = plan.setdefault(target.path, {})
             if axis in axes and axes[axis] != cut.removed:
                 raise ReportError(
@@ -245,9 +248,6 @@ def plan_slices(resolved):
 
 def keep_index(size, removed):
     """The indices of an axis of `size` that stay."""
-    bad = [i for i in removed if not 0 <= i < size]
-    if bad:
-        raise ReportError(f"removed indices {bad[:5]} out of range for a dim of {size}")
     return torch.tensor([i for i in range(size) if i not in removed], dtype=torch.long)
 
 
@@ -320,18 +320,19 @@ def _conv_groups(path, conv, plan, weight_path):
 
 def plan_attributes(model, plan):
     """Checks every module whose tensors the plan cuts and returns the
-    attribute updates to make after slicing, as (module, {attr: value})
-    callables; modules whose sizes it cannot fix raise here, before
-    anything is sliced."""
-    modules = {}
+    size updates to run after slicing (callables); a module whose sizes it
+    cannot fix raises here, before anything is sliced. BatchNorm's and
+    LayerNorm's per-channel tensors that the report does not name are
+    added to the plan."""
+    modules = set()
     for path in plan:
         module_path = path.rpartition(".")[0]
-        modules.setdefault(module_path, None)
+        modules.add(module_path)
         # nn.MultiheadAttention computes with its out_proj's tensors itself: a cut
         # there changes the attention too.
         for ancestor in _ancestors(module_path):
             if isinstance(model.get_submodule(ancestor), nn.MultiheadAttention):
-                modules.setdefault(ancestor, None)
+                modules.add(ancestor)
     updates = []
     for module_path in sorted(modules, key=len):
         module = model.get_submodule(module_path)
@@ -401,15 +402,16 @@ def _set(module, **attrs):
 # --- compensated values ----------------------------------------------------------------------
 
 
-def copy_compensated(model, resolved, pruned):
-    """Copies the values calibrated pruning gave the kept weights (the
-    report's ``_compensated`` constants, and the one-value biases it folds
-    into splats) from the pruned module into the sliced tensors."""
+def plan_compensation(model, resolved, plan, pruned):
+    """What to copy from the pruned module, found and checked before
+    anything is sliced: the values calibrated pruning gave the kept weights
+    (the report's ``_compensated`` constants, each with the tensors it may
+    hold) and the one-value biases it folds into splats."""
     from .constants import read_constants
 
     constants = read_constants(pruned)
     by_resource = {c.resource: c for c in constants if c.resource is not None}
-    done = set()
+    copies, done = [], set()
     for cut, found in resolved.items():
         if not cut.compensated or cut.resource in done:
             continue
@@ -417,8 +419,25 @@ def copy_compensated(model, resolved, pruned):
         const = by_resource.get(cut.resource + "_pruned") or by_resource.get(cut.resource)
         if const is None:
             raise ReportError(f"{cut.describe()}: the pruned module has no constant {cut.resource}[_pruned]; is it the one this report describes?")
-        _copy_nearest(model, found, const.data, cut.describe())
-    _copy_splat_biases(model, resolved, constants)
+        fits = [t for t in found if _fits(const.data.shape, t.axis_map, sliced_shape(model, plan, t.path))]
+        if not fits:
+            raise ReportError(f"{cut.describe()}: the pruned constant's shape {list(const.data.shape)} fits no sliced tensor")
+        copies.append((fits, const.data))
+    return copies, _splat_biases(model, resolved, constants)
+
+
+def sliced_shape(model, plan, path):
+    """The shape the tensor at `path` will have once the plan is sliced."""
+    shape = list(getattr(*_owner(model, path)).shape)
+    for axis, removed in plan.get(path, {}).items():
+        shape[axis] -= len(removed)
+    return tuple(shape)
+
+
+def _fits(const_shape, axis_map, shape):
+    mapped = {a: const_shape[i] for i, a in enumerate(axis_map) if a is not None}
+    unit = all(d == 1 for i, d in enumerate(const_shape) if axis_map[i] is None)
+    return unit and all(mapped.get(a, 1) == d for a, d in enumerate(shape)) and len(mapped) == sum(1 for a in axis_map if a is not None)
 
 
 def _as_tensor_layout(data, axis_map, shape):
@@ -430,34 +449,35 @@ def _as_tensor_layout(data, axis_map, shape):
     return torch.from_numpy(squeezed.transpose(perm).copy()).reshape(shape)
 
 
-def _copy_nearest(model, candidates, data, what):
-    """Sets the candidate tensor nearest to `data` (compensation moves
-    values, it does not replace them) to `data`."""
-    best = None
-    for target in candidates:
-        module, name = _owner(model, target.path)
-        tensor = getattr(module, name)
-        try:
-            value = _as_tensor_layout(data, target.axis_map, tensor.shape).to(tensor.dtype)
-        except (RuntimeError, ValueError):
-            continue
-        distance = float((value - tensor.detach()).norm())
-        if best is None or distance < best[0]:
-            best = (distance, tensor, value)
-    if best is None:
-        raise ReportError(f"{what}: the pruned constant's shape {list(data.shape)} fits no sliced tensor")
+def write_compensation(model, copies, splats):
+    """Writes the planned values into the sliced tensors. Where a constant
+    may hold several tensors of its shape (BatchNorm's statistics, a square
+    weight), it goes to the nearest: compensation moves values, it does not
+    replace them."""
     with torch.no_grad():
-        best[1].copy_(best[2])
+        for candidates, data in copies:
+            best = None
+            for target in candidates:
+                tensor = getattr(*_owner(model, target.path))
+                value = _as_tensor_layout(data, target.axis_map, tensor.shape).to(tensor.dtype)
+                distance = float((value - tensor).norm())
+                if best is None or distance < best[0]:
+                    best = (distance, tensor, value)
+            best[1].copy_(best[2])
+        for path, value in splats:
+            getattr(*_owner(model, path)).fill_(value)
 
 
-def _copy_splat_biases(model, cuts, constants):
-    """Compensation folds the removed channels' mean into a one-output
-    layer's bias, which torch-mlir holds as a splat (not a weight the report
-    lists): found by location, so the pruned module must carry locations."""
+def _splat_biases(model, cuts, constants):
+    """[(path, value)] for the one-output layers' biases compensation
+    changed: torch-mlir holds such a bias as a splat (not a weight the
+    report lists), found by its location, so the pruned module must carry
+    locations."""
     located = [c for c in constants if c.location is not None]
+    found = []
     for location in sorted({c.location for c in cuts if c.compensated and c.location is not None}):
         module = find_module(model, location)
-        ones = [t for _, t in _tensors(module, False) if t.numel() == 1]
+        ones = [(n, t) for n, t in _tensors(module, False) if t.numel() == 1]
         if len(ones) != 1:
             continue
         if not located:
@@ -465,13 +485,14 @@ def _copy_splat_biases(model, cuts, constants):
                 f"{location!r} was compensated and has a one-value bias, which the pruned module holds as a splat "
                 "found by its location: print the pruned module with --mlir-print-debuginfo"
             )
+        name, tensor = ones[0]
         values = {float(c.data.reshape(-1)[0]) for c in located if c.location == location and c.splat}
-        changed = {v for v in values if v != float(ones[0].detach().reshape(-1)[0])}
+        changed = {v for v in values if v != float(tensor.detach().reshape(-1)[0])}
         if len(changed) > 1:
             raise ReportError(f"{location!r}: several splat constants could be its one-value bias: {sorted(changed)}")
         if changed:
-            with torch.no_grad():
-                ones[0].fill_(changed.pop())
+            found.append((_join(location, name), changed.pop()))
+    return found
 
 
 # --- the entry point -------------------------------------------------------------------------
@@ -499,12 +520,12 @@ def apply_report(model, report, pruned=None):
             "printed with --mlir-print-debuginfo, to copy their values"
         )
     resolved = resolve(model, cuts)
-    plan = plan_slices(resolved)
+    plan = plan_slices(model, resolved)
     updates = plan_attributes(model, plan)
+    copies, splats = plan_compensation(model, resolved, plan, pruned) if pruned is not None else ([], [])
     for path, axes in plan.items():
         slice_tensor(model, path, axes)
     for update in updates:
         update()
-    if pruned is not None:
-        copy_compensated(model, resolved, pruned)
+    write_compensation(model, copies, splats)
     return model

@@ -165,6 +165,9 @@ class ReportErrorTest(unittest.TestCase):
         report["version"] = 2
         self.assert_refused(report, ["version 2"])
 
+    def test_index_out_of_range(self):
+        self.assert_refused(self.report(removed=(1, 6)), ["of size 6"])
+
     def test_compensation_needs_the_pruned_module(self):
         self.assert_refused(self.report(resource="w_compensated"), ["compensation", "pruned="])
 
@@ -223,9 +226,13 @@ class TDMPCTest(EndToEnd):
     def test_compensated_splat_bias_needs_locations(self):
         pruned = Pruned(self.model, self.args, "ratio=0.4", debuginfo=False, calibration=(torch.randn(64, 5), torch.randn(64, 2, 1)))
         self.addCleanup(pruned.close)
+        model = copy.deepcopy(self.model)
         with self.assertRaises(ReportError) as e:
-            apply_report(copy.deepcopy(self.model), pruned.report, pruned=pruned.path)
+            apply_report(model, pruned.report, pruned=pruned.path)
         self.assertIn("--mlir-print-debuginfo", str(e.exception))
+        # Refused before anything was sliced.
+        for (k, v), w in zip(model.state_dict().items(), self.model.state_dict().values()):
+            self.assertTrue(torch.equal(v, w), k)
 
     def test_fine_tune_and_re_export(self):
         sliced, _, pruned = self.check(self.model, self.args, "ratio=0.4")
