@@ -24,7 +24,6 @@ is needed to copy their new values back.
 import itertools
 import json
 import os
-import re
 from dataclasses import dataclass
 
 import torch
@@ -159,7 +158,7 @@ class Target:
 
     @property
     def path(self):
-        return f"{self.module_path}.{self.name}" if self.module_path else self.name
+        return _join(self.module_path, self.name)
 
 
 def _tensors(module, recurse):
@@ -287,14 +286,13 @@ def _per_feature_cuts(module_path, module, plan):
     names = [n for n, _ in _tensors(module, False)]
     removed = {}
     for n in names:
-        for axis, r in plan.get(f"{module_path}.{n}" if module_path else n, {}).items():
+        for axis, r in plan.get(_join(module_path, n), {}).items():
             if axis in removed and removed[axis] != r:
                 raise ReportError(f"{module_path!r}: its per-channel tensors lose different channels")
             removed[axis] = r
     for n in names:
-        path = f"{module_path}.{n}" if module_path else n
         for axis, r in removed.items():
-            plan.setdefault(path, {})[axis] = r
+            plan.setdefault(_join(module_path, n), {})[axis] = r
 
 
 def _conv_groups(path, conv, plan, weight_path):
