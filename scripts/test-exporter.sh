@@ -12,7 +12,7 @@ if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" >
 fi
 venv=target/venv-torch
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check torch torch-mlir iree-base-compiler iree-base-runtime numpy onnx
+"$venv/bin/pip" install -q --disable-pip-version-check torch torchvision torch-mlir iree-base-compiler iree-base-runtime numpy onnx
 cargo build --bin mcprune-opt
 export MCPRUNE_OPT="$PWD/target/debug/mcprune-opt"
 PYTHONPATH=python "$venv/bin/python" -m unittest discover -s python/tests -v
