@@ -24,6 +24,7 @@ if not os.path.exists(mcprune_opt):
     lit_config.fatal("mcprune-opt not found at %s (build it or pass --param mcprune_opt=PATH)" % mcprune_opt)
 
 config.substitutions.append(("%mcprune-opt", mcprune_opt))
+config.substitutions.append(("%mcprune-gen", os.path.join(os.path.dirname(mcprune_opt), "mcprune-gen")))
 config.substitutions.append(("%mlir-opt", os.path.join(llvm_bin, "mlir-opt")))
 config.substitutions.append(("%fixtures", os.path.join(repo, "tests", "fixtures")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))

@@ -6,14 +6,15 @@
 //! `dense_resource` blobs. Weights are pseudo-random and deterministic.
 //!
 //! ```text
-//! mcprune-gen --family mlp|cnn --dialect linalg|tosa --params N [-o FILE]
+//! mcprune-gen --family mlp|cnn --dialect linalg|tosa --params N [--dtype f32|f16|bf16] [-o FILE]
 //! mcprune-gen --family random --seed N [-o FILE]
 //! ```
-//! `N` accepts suffixes: `25M`, `500k`. `--family random` writes the small
+//! `N` accepts suffixes: `25M`, `500k`. `--dtype` stores every tensor and
+//! weight in f16 or bf16 (default f32; TOSA accumulates in f32). `--family random` writes the small
 //! random multi-component model seed `N` names (`mcprune::gen::random`; the
 //! seed picks its dialect and size). The binary does not use MLIR.
 
-use mcprune::gen::emit::{render, Dialect, Emitter};
+use mcprune::gen::emit::{render_as, Dialect, Elem, Emitter};
 use mcprune::gen::random::random_model;
 use mcprune::ir::f32_tensor_type;
 use std::io::Write as _;
@@ -113,6 +114,7 @@ fn main() {
     let mut target: u64 = 1_000_000;
     let mut out: Option<String> = None;
     let mut seed: u64 = 0;
+    let mut elem = Elem::F32;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
@@ -127,6 +129,7 @@ fn main() {
                 }
             }
             "--params" => target = parse_count(&v).unwrap_or_else(|| fail("--params takes a count such as 25M")),
+            "--dtype" => elem = Elem::parse(&v).unwrap_or_else(|| fail("--dtype is f32, f16 or bf16")),
             "--seed" => seed = v.parse().unwrap_or_else(|_| fail("--seed takes an unsigned integer")),
             "-o" => out = Some(v),
             "-h" | "--help" => {
@@ -147,7 +150,7 @@ fn main() {
             "cnn" => cnn(&mut g, target),
             _ => fail("--family is mlp, cnn or random"),
         };
-        (render(&g, &signature), dialect, g.params())
+        (render_as(&g, &signature, elem), dialect, g.params())
     };
     match out {
         Some(path) => std::fs::write(&path, text).unwrap_or_else(|e| fail(&format!("{path}: {e}"))),
@@ -157,7 +160,7 @@ fn main() {
     eprintln!("mcprune-gen: {family} ({d}) with {params} parameters");
 }
 
-const USAGE: &str = "mcprune-gen --family mlp|cnn --dialect linalg|tosa --params N [-o FILE]\n\
+const USAGE: &str = "mcprune-gen --family mlp|cnn --dialect linalg|tosa --params N [--dtype f32|f16|bf16] [-o FILE]\n\
                      mcprune-gen --family random --seed N [-o FILE]";
 
 fn fail(msg: &str) -> ! {

@@ -12,6 +12,65 @@ pub enum Dialect {
     Tosa,
 }
 
+/// The element type of a generated model's tensors. Models are written in
+/// f32 and retyped as a whole ([`retype`]); weights are stored in the type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Elem {
+    F32,
+    F16,
+    BF16,
+}
+
+impl Elem {
+    pub fn parse(s: &str) -> Option<Elem> {
+        match s {
+            "f32" => Some(Elem::F32),
+            "f16" => Some(Elem::F16),
+            "bf16" => Some(Elem::BF16),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Elem::F32 => "f32",
+            Elem::F16 => "f16",
+            Elem::BF16 => "bf16",
+        }
+    }
+
+    /// Little-endian bytes of `v` in this type.
+    fn bytes(self, v: f32, out: &mut Vec<u8>) {
+        match self {
+            Elem::F32 => out.extend(v.to_le_bytes()),
+            Elem::F16 => out.extend(half::f16::from_f32(v).to_le_bytes()),
+            Elem::BF16 => out.extend(half::bf16::from_f32(v).to_le_bytes()),
+        }
+    }
+
+    /// The largest finite value, as MLIR prints it (TOSA's ReLU clamp).
+    fn max_literal(self) -> &'static str {
+        match self {
+            Elem::F32 => "3.40282347E+38",
+            Elem::F16 => "6.550400e+04",
+            Elem::BF16 => "3.38953139E+38",
+        }
+    }
+}
+
+/// Module text written in f32, retyped to `elem`: every f32 tensor, scalar
+/// and payload argument, except TOSA's accumulator type (f32 accumulates
+/// f16 and bf16 products) and with the clamp bound the type can hold.
+pub fn retype(text: &str, elem: Elem) -> String {
+    if elem == Elem::F32 {
+        return text.to_string();
+    }
+    text.replace("3.40282347E+38 : f32", &format!("{} : f32", elem.max_literal()))
+        .replace("acc_type = f32", "acc_type = F32_ACCUMULATOR")
+        .replace("f32", elem.name())
+        .replace("acc_type = F32_ACCUMULATOR", "acc_type = f32")
+}
+
 /// Builds function bodies and the module's weight blobs.
 pub struct Emitter {
     dialect: Dialect,
@@ -391,11 +450,15 @@ impl Emitter {
 
 /// A module of one function: `signature` and the emitted body.
 pub fn render(g: &Emitter, signature: &str) -> String {
-    let mut s = String::with_capacity(g.body.len() + g.params as usize * 8 + 1024);
-    let _ = writeln!(s, "module {{\n  {signature} {{");
-    s.push_str(&g.body);
-    s.push_str("  }\n}\n\n");
-    write_resources(&mut s, &g.blobs);
+    render_as(g, signature, Elem::F32)
+}
+
+/// [`render`] with every tensor and weight in `elem`.
+pub fn render_as(g: &Emitter, signature: &str, elem: Elem) -> String {
+    let code = retype(&format!("module {{\n  {signature} {{\n{}  }}\n}}\n\n", g.body), elem);
+    let mut s = String::with_capacity(code.len() + g.params as usize * 8 + 1024);
+    s.push_str(&code);
+    write_resources(&mut s, &g.blobs, elem);
     s
 }
 
@@ -408,20 +471,23 @@ pub fn render_functions(g: &Emitter, functions: &[String]) -> String {
         s.push_str(f);
     }
     s.push_str("}\n\n");
-    write_resources(&mut s, &g.blobs);
+    write_resources(&mut s, &g.blobs, Elem::F32);
     s
 }
 
-/// The `dialect_resources` section: each blob as hex, after its 4-byte
-/// alignment header.
-fn write_resources(s: &mut String, blobs: &[(String, Vec<f32>)]) {
+/// The `dialect_resources` section: each blob as hex (in `elem`), after
+/// its 4-byte alignment header.
+fn write_resources(s: &mut String, blobs: &[(String, Vec<f32>)], elem: Elem) {
     s.push_str("{-#\n  dialect_resources: {\n    builtin: {\n");
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for (i, (name, data)) in blobs.iter().enumerate() {
         let _ = write!(s, "      {name}: \"0x04000000");
         let mut hex = Vec::with_capacity(data.len() * 8);
-        for v in data {
-            for b in v.to_le_bytes() {
+        let mut bytes = Vec::with_capacity(4);
+        for &v in data {
+            bytes.clear();
+            elem.bytes(v, &mut bytes);
+            for &b in &bytes {
                 hex.push(HEX[(b >> 4) as usize]);
                 hex.push(HEX[(b & 15) as usize]);
             }
