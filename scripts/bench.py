@@ -14,7 +14,7 @@ for text and bytecode inputs, and prints a Markdown table of medians and the
 ratios (c)/(a) and (d)/(a).
 
   python3 scripts/bench.py [--sizes 1M,10M] [--families mlp,cnn] [--dialects linalg]
-                           [--formats text,bytecode] [--reps 3] [--workdir DIR]
+                           [--formats text,bytecode] [--dtypes f32] [--reps 3] [--workdir DIR]
 
 Build first: cargo build --release --bins
 """
@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--families", default="mlp,cnn")
     ap.add_argument("--dialects", default="linalg")
     ap.add_argument("--formats", default="text,bytecode")
+    ap.add_argument("--dtypes", default="f32", help="f32,f16,bf16: mcprune-gen --dtype")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.join(ROOT, "target", "bench"))
     args = ap.parse_args()
@@ -75,13 +76,18 @@ def main():
     prune = has_pass("component-prune")
 
     rows = []
-    for family in args.families.split(","):
-        for dialect in args.dialects.split(","):
-            for size in args.sizes.split(","):
-                base = os.path.join(args.workdir, "%s-%s-%s" % (family, dialect, size))
+    for family, dialect, size, dtype in [
+        (f, d, s, t)
+        for f in args.families.split(",")
+        for d in args.dialects.split(",")
+        for t in args.dtypes.split(",")
+        for s in args.sizes.split(",")
+    ]:
+                suffix = "" if dtype == "f32" else "-" + dtype
+                base = os.path.join(args.workdir, "%s-%s-%s%s" % (family, dialect, size, suffix))
                 text = base + ".mlir"
                 if not os.path.exists(text):
-                    subprocess.run([GEN, "--family", family, "--dialect", dialect, "--params", size, "-o", text],
+                    subprocess.run([GEN, "--family", family, "--dialect", dialect, "--params", size, "--dtype", dtype, "-o", text],
                                    check=True, stderr=subprocess.DEVNULL)
                 inputs = {"text": text}
                 if "bytecode" in args.formats:
@@ -106,8 +112,9 @@ def main():
                         samples = [run(cmd, timed_pass.get(key)) for _ in range(args.reps)]
                         res[key] = (statistics.median(s[0] for s in samples), max(s[1] for s in samples))
                     mb = os.path.getsize(src) / 1e6
-                    rows.append((family, dialect, size, fmt, mb, res))
-                    sys.stderr.write("done %s %s %s %s\n" % (family, dialect, size, fmt))
+                    rows.append((family, dialect, size + suffix.replace("-", " "), fmt, mb, res))
+                    sys.stderr.write("done %s %s %s %s %s\n" % (family, dialect, size, dtype, fmt))
+                    sys.stderr.flush()
 
     print("| model | input | MB | (a) mlir-opt s / MiB | (b) mcprune-opt s / MiB | (c) analysis s / MiB | (d) prune s / MiB | (c)/(a) | (d)/(a) time | (d)/(a) memory |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
