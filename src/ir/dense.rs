@@ -273,22 +273,56 @@ pub fn gather(bytes: &[u8], shape: &[i64], width: usize, keep: &[Option<Vec<usiz
         .map(|d| keep[d].clone().unwrap_or_else(|| (0..shape[d] as usize).collect()))
         .collect();
     let out_len: usize = indices.iter().map(|v| v.len()).product::<usize>() * run;
-    let mut out = Vec::with_capacity(out_len);
-    let strides = byte_strides(shape, width);
-    fn rec(d: usize, base: usize, idx: &[Vec<usize>], strides: &[usize], run: usize, src: &[u8], out: &mut Vec<u8>) {
-        if d == idx.len() {
-            out.extend_from_slice(&src[base..base + run]);
-            return;
-        }
-        for &i in &idx[d] {
-            rec(d + 1, base + i * strides[d], idx, strides, run, src, out);
-        }
-    }
     if indices.iter().any(|v| v.is_empty()) || run == 0 {
-        return out;
+        return Vec::new();
     }
-    rec(0, 0, &indices, &strides, run, bytes, &mut out);
+    let mut out = vec![0u8; out_len];
+    let strides = byte_strides(shape, width);
+    let mut pos = 0;
+    // A cut last dim copies one element per kept index: fixed-size copies,
+    // not a call per element (bf16 weights are 2 bytes each).
+    match run {
+        2 => gather_into::<2>(0, 0, &indices, &strides, bytes, &mut out, &mut pos),
+        4 => gather_into::<4>(0, 0, &indices, &strides, bytes, &mut out, &mut pos),
+        8 => gather_into::<8>(0, 0, &indices, &strides, bytes, &mut out, &mut pos),
+        _ => gather_runs(0, 0, &indices, &strides, run, bytes, &mut out, &mut pos),
+    }
     out
+}
+
+/// Copies the runs of `run` bytes at the kept indices of every dim of
+/// `idx`, from dim `d` on, starting at byte `base` of `src`.
+#[allow(clippy::too_many_arguments)]
+fn gather_runs(d: usize, base: usize, idx: &[Vec<usize>], strides: &[usize], run: usize, src: &[u8], out: &mut [u8], pos: &mut usize) {
+    if d == idx.len() {
+        out[*pos..*pos + run].copy_from_slice(&src[base..base + run]);
+        *pos += run;
+        return;
+    }
+    for &i in &idx[d] {
+        gather_runs(d + 1, base + i * strides[d], idx, strides, run, src, out, pos);
+    }
+}
+
+/// [`gather_runs`] for runs of exactly `W` bytes.
+fn gather_into<const W: usize>(d: usize, base: usize, idx: &[Vec<usize>], strides: &[usize], src: &[u8], out: &mut [u8], pos: &mut usize) {
+    if d == idx.len() {
+        out[*pos..*pos + W].copy_from_slice(&src[base..base + W]);
+        *pos += W;
+        return;
+    }
+    if d + 1 == idx.len() {
+        let stride = strides[d];
+        for &i in &idx[d] {
+            let at = base + i * stride;
+            out[*pos..*pos + W].copy_from_slice(&src[at..at + W]);
+            *pos += W;
+        }
+        return;
+    }
+    for &i in &idx[d] {
+        gather_into::<W>(d + 1, base + i * strides[d], idx, strides, src, out, pos);
+    }
 }
 
 /// Row-major byte stride of every dim.
@@ -399,6 +433,16 @@ mod tests {
         assert_eq!(rows, vec![4, 5, 6, 7]);
         let cols = gather(&src, &[3, 4], 1, &[None, Some(vec![0])]);
         assert_eq!(cols, vec![0, 4, 8]);
+    }
+
+    #[test]
+    fn gather_copies_two_byte_elements_of_a_cut_last_dim() {
+        // A [2, 3, 4] tensor of u16 values 0..24; keep rows 0 and 2 of dim 1
+        // and columns 1 and 3 of dim 2.
+        let bytes: Vec<u8> = (0u16..24).flat_map(|v| v.to_le_bytes()).collect();
+        let out = gather(&bytes, &[2, 3, 4], 2, &[None, Some(vec![0, 2]), Some(vec![1, 3])]);
+        let values: Vec<u16> = out.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        assert_eq!(values, vec![1, 3, 9, 11, 13, 15, 21, 23]);
     }
 
     #[test]

@@ -41,6 +41,81 @@ fn f32_slice(bytes: &[u8]) -> Option<&[f32]> {
     (pre.is_empty() && post.is_empty()).then_some(values)
 }
 
+/// Half-precision elements converted per chunk (about 4 MB of f32).
+const CHUNK_ELEMENTS: usize = 1 << 20;
+
+/// A little-endian 2-byte blob viewed as u16s in place, when aligned.
+fn half_slice(bytes: &[u8]) -> Option<&[u16]> {
+    if cfg!(target_endian = "big") {
+        return None;
+    }
+    // SAFETY: every bit pattern is a valid u16; alignment is checked.
+    let (pre, values, post) = unsafe { bytes.align_to::<u16>() };
+    (pre.is_empty() && post.is_empty()).then_some(values)
+}
+
+/// f16 or bf16 bits to f32.
+fn widen(kind: crate::ir::FloatKind, bits: &[u16], out: &mut [f32]) {
+    match kind {
+        crate::ir::FloatKind::BF16 => {
+            // bf16 is the high half of an f32.
+            for (o, &b) in out.iter_mut().zip(bits) {
+                *o = f32::from_bits((b as u32) << 16);
+            }
+        }
+        _ => {
+            for (o, &b) in out.iter_mut().zip(bits) {
+                *o = half::f16::from_bits(b).to_f32();
+            }
+        }
+    }
+}
+
+/// [`sum_blocks`] of half-precision `bits`, widened `chunk` elements (whole
+/// blocks) at a time.
+fn sum_halves(kind: crate::ir::FloatKind, bits: &[u16], n: usize, inner: usize, norm: Norm, chunk: usize, sums: &mut [f64]) {
+    let block = (n * inner).max(1);
+    let per_chunk = block * (chunk / block).max(1);
+    let mut buffer = vec![0f32; per_chunk.min(bits.len())];
+    for part in bits.chunks(per_chunk) {
+        let values = &mut buffer[..part.len()];
+        widen(kind, part, values);
+        sum_blocks(values, n, inner, norm, sums);
+    }
+}
+
+/// Adds to `sums[j]` the norm of every element of `values` (whole blocks of
+/// `n x inner` elements) whose index on the cut dim is `j`, summing in f32
+/// per run so the loops vectorise.
+fn sum_blocks(values: &[f32], n: usize, inner: usize, norm: Norm, sums: &mut [f64]) {
+    let f = |x: f32| match norm {
+        Norm::L1 => x.abs(),
+        Norm::L2 => x * x,
+    };
+    if inner == 1 {
+        // Per index of the last dim: add each row into a vector.
+        let mut acc = vec![0f32; n];
+        for (o, row) in values.chunks_exact(n.max(1)).enumerate() {
+            for (a, &x) in acc.iter_mut().zip(row) {
+                *a += f(x);
+            }
+            if o % 1024 == 1023 {
+                for (s, a) in sums.iter_mut().zip(acc.iter_mut()) {
+                    *s += *a as f64;
+                    *a = 0.0;
+                }
+            }
+        }
+        for (s, a) in sums.iter_mut().zip(&acc) {
+            *s += *a as f64;
+        }
+    } else {
+        for (k, run) in values.chunks_exact(inner).enumerate() {
+            sums[k % n.max(1)] += run.iter().map(|&x| f(x)).sum::<f32>() as f64;
+        }
+    }
+}
+
 /// Per-index magnitude sums of weight dims, computed once per (weight, dim).
 #[derive(Default)]
 pub struct SliceNorms {
@@ -69,34 +144,16 @@ impl SliceNorms {
                 let v = p(data.get(0)) * (outer * inner) as f64;
                 sums.iter_mut().for_each(|s| *s = v);
             } else if let Some(values) = f32_slice(data.bytes()).filter(|_| data.kind == crate::ir::FloatKind::F32) {
-                // The common case: the blob viewed as f32s in place, summed
-                // in f32 per run so the loops vectorise.
-                let f = |x: f32| match norm {
-                    Norm::L1 => x.abs(),
-                    Norm::L2 => x * x,
-                };
-                if inner == 1 {
-                    // Per index of the last dim: add each row into a vector.
-                    let mut acc = vec![0f32; n];
-                    for (o, row) in values.chunks_exact(n.max(1)).enumerate() {
-                        for (a, &x) in acc.iter_mut().zip(row) {
-                            *a += f(x);
-                        }
-                        if o % 1024 == 1023 {
-                            for (s, a) in sums.iter_mut().zip(acc.iter_mut()) {
-                                *s += *a as f64;
-                                *a = 0.0;
-                            }
-                        }
-                    }
-                    for (s, a) in sums.iter_mut().zip(&acc) {
-                        *s += *a as f64;
-                    }
-                } else {
-                    for (k, run) in values.chunks_exact(inner).enumerate() {
-                        sums[k % n.max(1)] += run.iter().map(|&x| f(x)).sum::<f32>() as f64;
-                    }
-                }
+                // The common case: the blob viewed as f32s in place.
+                sum_blocks(values, n, inner, norm, &mut sums);
+            } else if let Some(halves) =
+                half_slice(data.bytes()).filter(|_| matches!(data.kind, crate::ir::FloatKind::F16 | crate::ir::FloatKind::BF16))
+            {
+                // f16 and bf16 (JEPA encoders ship in bf16): converted to
+                // f32 in chunks of whole `n x inner` blocks (about a million
+                // elements), so the f32 loops run on them without a copy of
+                // the tensor.
+                sum_halves(data.kind, halves, n, inner, norm, CHUNK_ELEMENTS, &mut sums);
             } else {
                 for k in 0..data.len {
                     sums[(k / inner) % n.max(1)] += p(data.get(k));
@@ -124,5 +181,35 @@ impl SliceNorms {
             }
         }
         Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sum_blocks, sum_halves, Norm};
+    use crate::ir::FloatKind;
+
+    /// Values exact in f16 and bf16 (small multiples of 1/8).
+    fn values(len: usize) -> Vec<f32> {
+        (0..len).map(|i| ((i * 7 % 23) as f32 - 11.0) / 8.0).collect()
+    }
+
+    #[test]
+    fn half_blobs_sum_like_their_f32_values_across_chunks() {
+        // 5 outer x 6 cut x 3 inner, chunks of 2 blocks (the last one short).
+        let (n, inner) = (6, 3);
+        let v = values(5 * n * inner);
+        for norm in [Norm::L1, Norm::L2] {
+            let mut want = vec![0f64; n];
+            sum_blocks(&v, n, inner, norm, &mut want);
+            for (kind, bits) in [
+                (FloatKind::BF16, v.iter().map(|&x| half::bf16::from_f32(x).to_bits()).collect::<Vec<u16>>()),
+                (FloatKind::F16, v.iter().map(|&x| half::f16::from_f32(x).to_bits()).collect()),
+            ] {
+                let mut got = vec![0f64; n];
+                sum_halves(kind, &bits, n, inner, norm, 2 * n * inner, &mut got);
+                assert_eq!(got, want, "{kind:?} {norm:?}");
+            }
+        }
     }
 }
