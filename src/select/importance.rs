@@ -71,6 +71,62 @@ fn widen(kind: crate::ir::FloatKind, bits: &[u16], out: &mut [f32]) {
     }
 }
 
+/// Row and column sums of a non-splat matrix in one read, for f32 viewed in
+/// place and f16/bf16 widened a chunk of whole rows at a time; `None` for
+/// other ranks and layouts (summed per dim instead).
+fn row_and_column_sums(data: &crate::ir::dense::FloatElements, shape: &[i64], norm: Norm) -> Option<(Vec<f64>, Vec<f64>)> {
+    use crate::ir::FloatKind;
+    let [rows, columns] = *shape else { return None };
+    let (rows, columns) = (rows.max(0) as usize, columns.max(0) as usize);
+    if data.is_splat() || rows == 0 || columns == 0 {
+        return None;
+    }
+    let mut row_sums = vec![0f64; rows];
+    let mut column_sums = vec![0f64; columns];
+    if let Some(values) = f32_slice(data.bytes()).filter(|_| data.kind == FloatKind::F32) {
+        sum_rows_and_columns(values, columns, norm, &mut row_sums, &mut column_sums);
+    } else if let Some(bits) = half_slice(data.bytes()).filter(|_| matches!(data.kind, FloatKind::F16 | FloatKind::BF16)) {
+        let rows_per_chunk = (CHUNK_ELEMENTS / columns).max(1);
+        let mut buffer = vec![0f32; (rows_per_chunk * columns).min(bits.len())];
+        for (k, part) in bits.chunks(rows_per_chunk * columns).enumerate() {
+            let values = &mut buffer[..part.len()];
+            widen(data.kind, part, values);
+            sum_rows_and_columns(values, columns, norm, &mut row_sums[k * rows_per_chunk..], &mut column_sums);
+        }
+    } else {
+        return None;
+    }
+    Some((row_sums, column_sums))
+}
+
+/// Adds each row's norm to `row_sums` (from its first entry) and each
+/// column's to `column_sums`, for whole rows of `columns` values.
+fn sum_rows_and_columns(values: &[f32], columns: usize, norm: Norm, row_sums: &mut [f64], column_sums: &mut [f64]) {
+    let f = |x: f32| match norm {
+        Norm::L1 => x.abs(),
+        Norm::L2 => x * x,
+    };
+    let mut acc = vec![0f32; columns];
+    for (r, row) in values.chunks_exact(columns).enumerate() {
+        let mut row_sum = 0f32;
+        for (a, &x) in acc.iter_mut().zip(row) {
+            let v = f(x);
+            *a += v;
+            row_sum += v;
+        }
+        row_sums[r] += row_sum as f64;
+        if r % 1024 == 1023 {
+            for (s, a) in column_sums.iter_mut().zip(acc.iter_mut()) {
+                *s += *a as f64;
+                *a = 0.0;
+            }
+        }
+    }
+    for (s, a) in column_sums.iter_mut().zip(&acc) {
+        *s += *a as f64;
+    }
+}
+
 /// [`sum_blocks`] of half-precision `bits`, widened `chunk` elements (whole
 /// blocks) at a time.
 fn sum_halves(kind: crate::ir::FloatKind, bits: &[u16], n: usize, inner: usize, norm: Norm, chunk: usize, sums: &mut [f64]) {
@@ -125,6 +181,17 @@ pub struct SliceNorms {
 impl SliceNorms {
     /// `out[j]` = sum of `|w|^p` over all elements whose index on `dim` is `j`.
     pub(crate) fn per_index(&mut self, a: &Dependencies, weight: WeightId, dim: usize, norm: Norm) -> Result<&Vec<f64>> {
+        if !self.cache.contains_key(&(weight, dim)) {
+            let w = &a.weight(weight);
+            let (_, _, data) = crate::ir::dense::weight_elements(a.op(w.op))?;
+            let shape = &a.value(w.value).shape;
+            // A matrix is usually cut on both dims (a layer's outputs in one
+            // group, its inputs in another): both sums in one read.
+            if let Some((rows, columns)) = row_and_column_sums(&data, shape, norm) {
+                self.cache.insert((weight, 0), rows);
+                self.cache.insert((weight, 1), columns);
+            }
+        }
         if let std::collections::hash_map::Entry::Vacant(slot) = self.cache.entry((weight, dim)) {
             let w = &a.weight(weight);
             let op = a.op(w.op);
@@ -186,7 +253,7 @@ impl SliceNorms {
 
 #[cfg(test)]
 mod tests {
-    use super::{sum_blocks, sum_halves, Norm};
+    use super::{sum_blocks, sum_halves, sum_rows_and_columns, Norm};
     use crate::ir::FloatKind;
 
     /// Values exact in f16 and bf16 (small multiples of 1/8).
@@ -210,6 +277,21 @@ mod tests {
                 sum_halves(kind, &bits, n, inner, norm, 2 * n * inner, &mut got);
                 assert_eq!(got, want, "{kind:?} {norm:?}");
             }
+        }
+    }
+
+    #[test]
+    fn rows_and_columns_in_one_read_equal_the_per_dim_sums() {
+        let (rows, columns) = (5, 7);
+        let v = values(rows * columns);
+        for norm in [Norm::L1, Norm::L2] {
+            let (mut by_row, mut by_column) = (vec![0f64; rows], vec![0f64; columns]);
+            sum_blocks(&v, rows, columns, norm, &mut by_row);
+            sum_blocks(&v, columns, 1, norm, &mut by_column);
+            let (mut row_sums, mut column_sums) = (vec![0f64; rows], vec![0f64; columns]);
+            sum_rows_and_columns(&v[..3 * columns], columns, norm, &mut row_sums, &mut column_sums);
+            sum_rows_and_columns(&v[3 * columns..], columns, norm, &mut row_sums[3..], &mut column_sums);
+            assert_eq!((row_sums, column_sums), (by_row, by_column), "{norm:?}");
         }
     }
 }
