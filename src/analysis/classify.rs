@@ -21,8 +21,14 @@ pub(super) struct Kinds {
 pub(super) fn classify(c: &mut Collected, facts: &ModuleFacts) -> Kinds {
     let mut weights = IdVec::new();
     let mut weight_by_op = HashMap::new();
+    // Tensors a payload reads from outside its op (`tensor.extract` of an
+    // activation at computed indices): inputs as much as the operands.
+    let mut captured: HashMap<OpId, Vec<ValueId>> = HashMap::new();
+    for cap in &facts.payload_captures {
+        captured.entry(cap.op).or_default().push(cap.value);
+    }
     for id in c.ops.ids() {
-        if let Some(weight) = classify_results(c, facts, id) {
+        if let Some(weight) = classify_results(c, facts, id, captured.get(&id).map_or(&[], Vec::as_slice)) {
             weight_by_op.insert(id, weights.push(weight));
         }
     }
@@ -31,14 +37,18 @@ pub(super) fn classify(c: &mut Collected, facts: &ModuleFacts) -> Kinds {
 }
 
 /// Marks the results of op `id`; returns the weight it defines, if any.
-fn classify_results(c: &mut Collected, facts: &ModuleFacts, id: OpId) -> Option<Weight> {
+/// `captured`: the tensors the op's payload reads from outside it. An op
+/// whose operands are all constant but whose payload gathers from an
+/// activation (I-JEPA's context tokens picked at constant indices) computes
+/// an activation, not a constant.
+fn classify_results(c: &mut Collected, facts: &ModuleFacts, id: OpId, captured: &[ValueId]) -> Option<Weight> {
     let op = c.ops[id];
     let f = &facts.per_op[id];
     let operand_ids: Vec<Option<ValueId>> = op.operands().map(|v| c.value_id(v)).collect();
     let all_const = op.operands().zip(&operand_ids).all(|(v, &vid)| match vid {
         Some(i) => c.values[i].constant,
         None => is_scalar_constant(v),
-    });
+    }) && captured.iter().all(|&i| c.values[i].constant);
     let any_weight = operand_ids.iter().flatten().any(|&i| c.values[i].weight_view);
     let is_weight_constant = f.constant && !f.splat_results && holds_weight_data(op);
     let pure = !rules::is_structural(op) && op.num_regions() == 0 || has_payload_regions(op);
