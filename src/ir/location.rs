@@ -116,6 +116,7 @@ impl std::fmt::Debug for Location {
 /// - PyTorch (`nn_module_stack`): `encoder.net.0` → `encoder`, `net`, `0`.
 /// - ONNX node names: `/encoder/fc1/Gemm` → `encoder`, `fc1` (the last
 ///   segment names the node itself, not a module, and is dropped).
+/// - ONNX value names (`onnx::Conv_194`) are no path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModulePath {
     pub segments: Vec<String>,
@@ -125,7 +126,10 @@ pub struct ModulePath {
 impl ModulePath {
     pub fn parse(name: &str) -> Option<ModulePath> {
         let name = name.trim();
-        if name.is_empty() {
+        // `onnx::Conv_194`: an ONNX value (an initializer torch-mlir's TOSA
+        // import puts on a folded bias), not a module; such an op is
+        // tagged by its users instead.
+        if name.is_empty() || name.contains("::") {
             return None;
         }
         if let Some(rest) = name.strip_prefix('/') {
@@ -162,6 +166,11 @@ mod tests {
         assert_eq!(p.prefix(1), "encoder");
         assert_eq!(p.prefix(2), "encoder/fc1");
         assert_eq!(ModulePath::parse("/Gemm"), None);
+    }
+
+    #[test]
+    fn onnx_value_names_are_not_paths() {
+        assert_eq!(ModulePath::parse("onnx::Conv_194"), None);
     }
 
     #[test]
