@@ -87,8 +87,9 @@ def measure(opt, name, model, ratios, out_dir):
     rows = []
     cases = [(0.0, model, None)] + [(r, *prune(opt, model, r, out_dir, name)) for r in ratios]
     for ratio, mlir, summary in cases:
-        sizes = {t: os.path.getsize(compile_for(mlir, t, out_dir)) for t in TARGETS}
-        latency = host_latency(os.path.join(out_dir, f"{os.path.basename(mlir)[:-5]}.host.vmfb"), mlir)
+        modules = {t: compile_for(mlir, t, out_dir) for t in TARGETS}
+        sizes = {t: os.path.getsize(path) for t, path in modules.items()}
+        latency = host_latency(modules["host"], mlir)
         params = summary["params_after"] if summary else None
         flops = summary["flops_after"] if summary else None
         rows.append({"ratio": ratio, "params": params, "flops": flops, "sizes": sizes, "latency": latency, "summary": summary})

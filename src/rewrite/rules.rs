@@ -183,7 +183,7 @@ struct PushResults {
 }
 
 impl Applier<Tensor, Prune> for PushResults {
-    fn apply_one(&self, eg: &mut PruneGraph, eclass: Id, subst: &Subst, _: Option<&PatternAst<Tensor>>, _: Symbol) -> Vec<Id> {
+    fn apply_one(&self, eg: &mut PruneGraph, _: Id, subst: &Subst, _: Option<&PatternAst<Tensor>>, _: Symbol) -> Vec<Id> {
         let (Some(s), Some(d)) = (Prune::number(eg, subst[self.s]), Prune::number(eg, subst[self.d])) else {
             return vec![];
         };
@@ -199,13 +199,11 @@ impl Applier<Tensor, Prune> for PushResults {
         let mut changed = vec![];
         for (r, inner) in results {
             for (op, children) in op_nodes(eg, inner) {
-                // Each result's selected form, `eclass` among them, is now
-                // the new op's result.
-                if let Some(ids) = push_into_results(eg, op, &children, r as usize, d as usize, &keep) {
-                    if eg.union(eclass, ids[r as usize]) || eg.find(eclass) == eg.find(ids[r as usize]) {
-                        changed.push(ids[r as usize]);
-                    }
-                }
+                // Each result's selected form (result r's is this match's
+                // class) is now the new op's result; reported only when
+                // that is news, or the runner would never see the e-graph
+                // saturate.
+                changed.extend(push_into_results(eg, op, &children, r as usize, d as usize, &keep));
             }
         }
         changed
@@ -215,11 +213,12 @@ impl Applier<Tensor, Prune> for PushResults {
 /// For result `r`'s dim `d` of a multi-result op: the op applied to the
 /// operands selected along every dim linked to it, with each result's
 /// selected form made equal to the new op's result. Returns the new
-/// results, or `None` when some result does not carry the dim.
-fn push_into_results(eg: &mut PruneGraph, op: u32, children: &[Id], r: usize, d: usize, keep: &[u32]) -> Option<Vec<Id>> {
+/// results whose class that changed (none when some result does not carry
+/// the dim, or when all were equal already).
+fn push_into_results(eg: &mut PruneGraph, op: u32, children: &[Id], r: usize, d: usize, keep: &[u32]) -> Vec<Id> {
     let sig = eg.analysis.sigs[OpId::new(op as usize)].clone();
     if sig.kind != SigKind::Plain || sig.results.len() < 2 {
-        return None;
+        return vec![];
     }
     let same = |l: &Link| match *l {
         Link::Same { result, rdim, operand, odim } => Some((result, rdim, operand, odim)),
@@ -228,7 +227,7 @@ fn push_into_results(eg: &mut PruneGraph, op: u32, children: &[Id], r: usize, d:
     let operand_dims: Vec<(usize, usize)> =
         sig.links.iter().filter_map(same).filter(|&(q, qd, ..)| q == r && qd == d).map(|(_, _, j, od)| (j, od)).collect();
     if operand_dims.is_empty() {
-        return None;
+        return vec![];
     }
     // Every result's dim on the same operand dims (one per result).
     let mut result_dims = Vec::new();
@@ -242,7 +241,7 @@ fn push_into_results(eg: &mut PruneGraph, op: u32, children: &[Id], r: usize, d:
             .collect();
         match dims.as_slice() {
             [qd, rest @ ..] if rest.iter().all(|x| x == qd) => result_dims.push(*qd),
-            _ => return None,
+            _ => return vec![],
         }
     }
     let mut new = children.to_vec();
@@ -259,10 +258,11 @@ fn push_into_results(eg: &mut PruneGraph, op: u32, children: &[Id], r: usize, d:
         let old_result = eg.add(Tensor::Res([leaf, original]));
         let size = eg[old_result].data.shape().map(|s| s[qd]).unwrap_or(-1);
         let selected = take(eg, old_result, keep, qd, size);
-        eg.union(selected, new_result);
-        out.push(new_result);
+        if eg.union(selected, new_result) {
+            out.push(new_result);
+        }
     }
-    Some(out)
+    out
 }
 
 /// A selection along a concat's dim whose indices all lie in one part
