@@ -13,7 +13,7 @@
 //! reported once and split into one piece per component (the paper's finer
 //! groups). Pieces are never pruned on their own.
 
-use crate::analysis::{ClassId, Dependencies, OpId, Relation, SpaceId, WeightId};
+use crate::analysis::{ClassId, Dependencies, OpId, Relation, SpaceId, ValueId, WeightId};
 use crate::ir::describe;
 use crate::tag::{ComponentId, ComponentMap};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -204,6 +204,10 @@ fn spread(
             // Reached from the whole: fine when the whole got its indices
             // through this merge's parts, inexpressible otherwise.
             if wc == from && !parts.iter().any(|(p, _)| reached.contains_key(&a.class_of(*p))) {
+                if let Some((twin, map)) = shuffled_twin(a, *whole, parts) {
+                    out.push((twin, sets.iter().map(|s| s.iter().map(|&i| map[i as usize]).collect()).collect()));
+                    return Ok(out);
+                }
                 let op = a.space_owner(*whole).0;
                 let name = a.value(op).def.map(|o| describe::op(a.op(o))).unwrap_or_else(|| "a reshape".into());
                 return Err(format!("its channels are split by reshape {name}"));
@@ -229,6 +233,61 @@ fn spread(
         }
     }
     Ok(out)
+}
+
+/// A channel shuffle: `whole`, unflattened into `parts` by a reshape, is
+/// flattened again in another order by a reshape of a transpose of those
+/// parts (ShuffleNet's `C` viewed as `g x C/g`, transposed, flattened), or
+/// the same seen from the other end. Returns the other end's class and
+/// where each index of `whole` lands there: a fixed permutation, which the
+/// rewrite rebuilds for the kept channels (`take-through-shuffle`). Channels
+/// reach the other end one by one, without the factors' classes.
+fn shuffled_twin(a: &Dependencies, whole: SpaceId, parts: &[(SpaceId, i64)]) -> Option<(ClassId, Vec<u32>)> {
+    let factors = |ps: &[(SpaceId, i64)]| -> Option<(ValueId, Vec<(ClassId, i64, i64)>)> {
+        let value = a.space_owner(ps.first()?.0).0;
+        let mut fs: Vec<(ClassId, i64, i64)> =
+            ps.iter().filter(|(p, _)| a.space_size(*p) > 1).map(|&(p, st)| (a.class_of(p), st, a.space_size(p))).collect();
+        fs.sort();
+        let distinct = fs.windows(2).all(|w| w[0].0 != w[1].0);
+        (ps.iter().all(|(p, _)| a.space_owner(*p).0 == value) && distinct && fs.len() >= 2).then_some((value, fs))
+    };
+    let (value, mine) = factors(parts)?;
+    let n = a.space_size(whole);
+    a.relations().iter().find_map(|rel| {
+        let Relation::Merge { whole: other, parts: other_parts } = rel else { return None };
+        if *other == whole || a.space_size(*other) != n {
+            return None;
+        }
+        let (other_value, theirs) = factors(other_parts)?;
+        let same_factors = mine.len() == theirs.len() && mine.iter().zip(&theirs).all(|(x, y)| x.0 == y.0 && x.2 == y.2);
+        let ends = (a.space_owner(whole).0, a.space_owner(*other).0);
+        let chained = reshape_transpose_reshape(a, (ends.0, value), (ends.1, other_value))
+            || reshape_transpose_reshape(a, (ends.1, other_value), (ends.0, value));
+        if !same_factors || !chained {
+            return None;
+        }
+        let map = (0..n)
+            .map(|i| mine.iter().zip(&theirs).map(|(&(_, s1, size), &(_, s2, _))| (i / s1) % size * s2).sum::<i64>() as u32)
+            .collect();
+        Some((a.class_of(*other), map))
+    })
+}
+
+/// Whether `input` is unflattened into `expanded` by a reshape, `flattened`
+/// is flattened into `output` by a reshape, and `flattened` is `expanded`
+/// itself or its transpose, each intermediate read only by the next op.
+fn reshape_transpose_reshape(a: &Dependencies, (input, expanded): (ValueId, ValueId), (output, flattened): (ValueId, ValueId)) -> bool {
+    use crate::analysis::rules::{role, Role};
+    let reads = |v: ValueId, def: Option<OpId>, r: Role| {
+        def.is_some_and(|d| role(a.op(d)) == Some(r) && a.op(d).operand(0) == a.value(v).value)
+    };
+    let single_use = |v: ValueId| a.value(v).value.uses().len() == 1;
+    let transposed = flattened == expanded
+        || (reads(expanded, a.value(flattened).def, Role::Transpose) && single_use(flattened));
+    reads(input, a.value(expanded).def, Role::Reshape)
+        && reads(flattened, a.value(output).def, Role::Reshape)
+        && single_use(expanded)
+        && transposed
 }
 
 /// The classes whose channels a group rooted at `root` may remove, best
@@ -282,7 +341,8 @@ fn channel_layouts(a: &Dependencies, root: ClassId, units: HeadUnits) -> Vec<Cla
 fn innermost_factor(a: &Dependencies, whole: ClassId) -> Option<(ClassId, Option<ClassId>)> {
     relations_at(a, whole, petgraph::Direction::Incoming).into_iter().find_map(|r| {
         let Relation::Merge { whole: w, parts } = &a.relations()[r] else { return None };
-        if a.class_of(*w) != whole {
+        // A shuffle's reshape is no factoring: its channels go one by one.
+        if a.class_of(*w) != whole || shuffled_twin(a, *w, parts).is_some() {
             return None;
         }
         let mut factors: Vec<(i64, ClassId)> =
@@ -378,6 +438,7 @@ impl Groups {
                 groups.push(group);
             }
         }
+        drop_assembled_roots(&mut groups);
         freeze_overlapping(a, &mut groups);
         let pieces = groups.iter().filter(|g| g.is_interface()).flat_map(|g| pieces_of(a, components, g)).collect();
         Groups { groups, pieces }
@@ -414,6 +475,34 @@ impl Groups {
         } else {
             sizes.iter().sum::<usize>() as f64 / sizes.len() as f64
         }
+    }
+}
+
+/// Drops the groups whose root's every channel other groups bring in: a
+/// depthwise convolution reading a concat or a channel shuffle of other
+/// layers' outputs passes their channels on, each removed with the layer
+/// that made it (as Torch-Pruning's groups do); a group of its own would
+/// claim them twice. The rest are numbered again in order.
+fn drop_assembled_roots(groups: &mut Vec<Group>) {
+    let assembled: Vec<bool> = groups
+        .iter()
+        .map(|g| {
+            let brought: BTreeSet<u32> = groups
+                .iter()
+                .filter(|o| o.id != g.id)
+                .flat_map(|o| o.members.iter().filter(|m| m.class == g.root))
+                .flat_map(|m| m.indices.iter().flatten().copied())
+                .collect();
+            g.channels > 0 && brought.len() == g.channels && g.members.iter().any(|m| m.class == g.root)
+        })
+        .collect();
+    let mut kept = 0;
+    groups.retain(|_| {
+        kept += 1;
+        !assembled[kept - 1]
+    });
+    for (i, g) in groups.iter_mut().enumerate() {
+        g.id = i;
     }
 }
 

@@ -63,6 +63,9 @@ impl CostFunction<Tensor> for PruneCost<'_> {
             },
             Tensor::Leaf(_) => 0.0,
             Tensor::Res([_, x]) => costs(*x),
+            // Its slices and concat: more than the original shuffle, so a
+            // selection that whole blocks satisfy keeps the reshapes.
+            Tensor::Perm([_, x]) => 2.0 + costs(*x),
             Tensor::Op(ch) if self.is_stale(ch) => f64::INFINITY,
             Tensor::Op(ch) => {
                 let op = OpId::new(Prune::number(self.eg, ch[0]).unwrap_or(0) as usize);
@@ -110,7 +113,7 @@ impl<'a> Rebuild<'a> {
     fn location_op(&self, id: Id) -> Option<Op> {
         self.eg[id].nodes.iter().find_map(|n| match n {
             Tensor::Op(ch) => self.op_of(ch[0]).map(|o| self.a.op(o)),
-            Tensor::Take([_, _, x]) | Tensor::Res([_, x]) => self.location_op(*x),
+            Tensor::Take([_, _, x]) | Tensor::Res([_, x]) | Tensor::Perm([_, x]) => self.location_op(*x),
             _ => None,
         })
     }
@@ -156,7 +159,7 @@ impl<'a> Rebuild<'a> {
                     Tensor::Op(ch) => {
                         stack.extend(ch[1..].iter().map(|&x| self.eg.find(x)).filter(|&x| !self.ex.find_best_cost(x).is_finite()))
                     }
-                    Tensor::Res([_, x]) => stack.push(self.eg.find(*x)),
+                    Tensor::Res([_, x]) | Tensor::Perm([_, x]) => stack.push(self.eg.find(*x)),
                     Tensor::Leaf(_) => {}
                 }
             }
@@ -175,7 +178,7 @@ impl<'a> Rebuild<'a> {
             let node = self.ex.find_best_node(c).clone();
             let deps: Vec<Id> = match &node {
                 Tensor::Op(ch) => ch[1..].iter().map(|&x| self.eg.find(x)).collect(),
-                Tensor::Res([_, x]) => vec![self.eg.find(*x)],
+                Tensor::Res([_, x]) | Tensor::Perm([_, x]) => vec![self.eg.find(*x)],
                 Tensor::Take(_) => {
                     let name = self.location_op(c).map(crate::ir::describe::op).unwrap_or_default();
                     return Err(self.error_at(c, format!("could not push a channel selection through {name}")));
@@ -214,6 +217,14 @@ impl<'a> Rebuild<'a> {
                 let r = Prune::number(self.eg, *r).unwrap_or(0) as usize;
                 let vals = &self.built[&self.eg.find(*x)];
                 Ok(vec![vals[r]])
+            }
+            Tensor::Perm([q, x]) => {
+                let shuffle = Prune::shuffle(self.eg, *q)
+                    .ok_or_else(|| self.error_at(c, "internal error: a reordering without its order".into()))?;
+                let source = self.built[&self.eg.find(*x)][0];
+                let anchor = self.a.op(OpId::new(shuffle.op as usize));
+                let shape = shuffle.shape.as_deref();
+                Ok(vec![super::reorder::reorder_channels(anchor, source, shuffle.dim, &shuffle.order, shape)?])
             }
             Tensor::Op(ch) => {
                 let oid = self.op_of(ch[0]).ok_or_else(|| self.error_at(c, "internal error: op node without op".into()))?;

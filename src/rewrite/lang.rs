@@ -9,6 +9,8 @@
 //! a7 / p7             block argument 7, as given / with its pruned type
 //! k2                  folded constant 2: a weight or splat already sliced
 //! (op w3 x)           a slice rebuilt at the new offsets and sizes of window 3
+//! (perm q1 x)         x's channels in the order of shuffle 1 (a channel
+//!                     shuffle's kept channels, rebuilt as slices and a concat)
 //! ```
 
 use egg::{define_language, Id};
@@ -40,6 +42,9 @@ pub enum Leaf {
     /// A slice rebuilt at new offsets and sizes, by index in
     /// [`super::prune::Prune::windows`].
     Rewindowed(u32),
+    /// A reordering of kept channels, by index in
+    /// [`super::prune::Prune::shuffles`].
+    Shuffle(u32),
 }
 
 impl fmt::Display for Leaf {
@@ -54,6 +59,7 @@ impl fmt::Display for Leaf {
             Leaf::PrunedArg(n) => ('p', n),
             Leaf::Fold(n) => ('k', n),
             Leaf::Rewindowed(n) => ('w', n),
+            Leaf::Shuffle(n) => ('q', n),
         };
         write!(f, "{p}{n}")
     }
@@ -76,6 +82,7 @@ impl FromStr for Leaf {
             'p' => Leaf::PrunedArg(n),
             'k' => Leaf::Fold(n),
             'w' => Leaf::Rewindowed(n),
+            'q' => Leaf::Shuffle(n),
             _ => return Err(format!("'{s}' is not a leaf")),
         })
     }
@@ -87,6 +94,7 @@ define_language! {
         "op" = Op(Box<[Id]>),
         "res" = Res([Id; 2]),
         "take" = Take([Id; 3]),
+        "perm" = Perm([Id; 2]),
         Leaf(Leaf),
     }
 }

@@ -20,6 +20,7 @@ pub mod extract;
 pub mod lang;
 pub mod mask;
 pub mod prune;
+pub mod reorder;
 pub mod rules;
 pub mod sig;
 pub mod sizes;

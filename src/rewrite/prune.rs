@@ -57,6 +57,19 @@ pub struct Rewindow {
     pub dims: Vec<(usize, usize, i64, i64)>,
 }
 
+/// A channel shuffle's kept channels in their new order: output channel
+/// `i` is channel `order[i]` of the (pruned) operand's dim `dim`. `op` is
+/// the shuffle's last reshape, where the reordering is built. `shape` is
+/// the result's shape when it is not the operand's (TOSA folds the move of
+/// channels last into the shuffle's reshape when the other dims are 1).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Shuffle {
+    pub op: u32,
+    pub dim: usize,
+    pub order: Vec<u32>,
+    pub shape: Option<Vec<i64>>,
+}
+
 /// A class that is a view of a foldable value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum View {
@@ -86,6 +99,8 @@ pub struct Prune {
     pub folds: Interner<Fold>,
     /// Slices rebuilt at new offsets (`Leaf::Rewindowed`).
     pub windows: Interner<Rewindow>,
+    /// Channel reorderings (`Leaf::Shuffle`).
+    pub shuffles: Interner<Shuffle>,
     /// Block argument shapes, by value id.
     pub args: HashMap<u32, Vec<i64>>,
     /// The plan's kept indices of block arguments, per dim.
@@ -119,6 +134,14 @@ impl Prune {
         match Self::leaf(eg, id)? {
             Leaf::Op(n) | Leaf::Retyped(n) | Leaf::Sel(n) | Leaf::Dim(n) | Leaf::Res(n) => Some(n),
             Leaf::Rewindowed(w) => Some(eg.analysis.windows.get(w).op),
+            _ => None,
+        }
+    }
+
+    /// The reordering of a `q*` leaf class.
+    pub fn shuffle(eg: &EGraph<Tensor, Prune>, id: Id) -> Option<&Shuffle> {
+        match Self::leaf(eg, id)? {
+            Leaf::Shuffle(q) => Some(eg.analysis.shuffles.get(q)),
             _ => None,
         }
     }
@@ -220,6 +243,10 @@ impl Analysis<Tensor> for Prune {
             Tensor::Res([r, x]) => {
                 let r = Self::number(eg, *r).unwrap_or(0) as usize;
                 Data { shapes: vec![eg[*x].data.shapes.get(r).cloned().flatten()], view: None }
+            }
+            Tensor::Perm([q, x]) => {
+                let shape = Self::shuffle(eg, *q).and_then(|s| s.shape.clone()).or_else(|| eg[*x].data.shape().cloned());
+                Data { shapes: vec![shape], view: None }
             }
             Tensor::Take([s, d, x]) => {
                 let (Some(s), Some(d)) = (Self::number(eg, *s), Self::number(eg, *d)) else {

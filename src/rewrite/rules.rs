@@ -5,6 +5,7 @@
 //! knowledge is the dependency analysis' rule tables, read through
 //! [`super::sig`].
 
+use crate::analysis::rules::Role;
 use crate::analysis::OpId;
 use super::lang::{Leaf, Tensor};
 use super::prune::Prune;
@@ -23,6 +24,8 @@ pub fn rules() -> Vec<Rewrite<Tensor, Prune>> {
         Rewrite::new("take-through-concat", take.clone(), push(PushKind::Concat)).expect("rule"),
         Rewrite::new("take-through-flatten", take.clone(), push(PushKind::Collapse)).expect("rule"),
         Rewrite::new("take-through-unflatten", take.clone(), push(PushKind::Expand)).expect("rule"),
+        Rewrite::new("take-through-shuffle", take.clone(), PushShuffle { s: var("?s"), d: var("?d"), x: var("?x") })
+            .expect("rule"),
         Rewrite::new("take-through-multi-result", take, PushResults { s: var("?s"), d: var("?d"), x: var("?x") })
             .expect("rule"),
         Rewrite::new("take-of-take", take_take, Compose { t: var("?t"), s: var("?s"), d: var("?d"), x: var("?x") })
@@ -277,6 +280,135 @@ fn take_within_one_part(eg: &mut PruneGraph, children: &[Id], keep: &[u32], part
         parts.iter().find(|&&(_, _, off, size)| keep.iter().all(|&i| (i as i64) >= off && (i as i64) < off + size))?;
     let part: Vec<u32> = keep.iter().map(|&i| i - off as u32).collect();
     Some(take(eg, children[1 + j], &part, od, size))
+}
+
+/// Pushes `(take s d shuffle(y))` through a channel shuffle (a reshape
+/// that unflattens `y`'s dim `d`, a transpose, a reshape that flattens it
+/// back in another order): the kept channels of `y` in `y`'s order, put in
+/// the shuffle's order by a `perm` node. The flattening reshape alone
+/// cannot take them when they are not whole blocks of its factors, and
+/// they seldom are: a shuffle interleaves layers' channels one by one.
+///
+/// ```text
+/// y: 4 channels, shuffled (2 x 2, transposed) to [y0, y2, y1, y3]
+/// (take [1, 2] d (op reshape (op transpose (op reshape y))))   [y2, y1]
+///   ==>  (perm [1, 0] (take [1, 2] d y))                       [y1, y2] reordered
+/// ```
+struct PushShuffle {
+    s: Var,
+    d: Var,
+    x: Var,
+}
+
+impl Applier<Tensor, Prune> for PushShuffle {
+    fn apply_one(&self, eg: &mut PruneGraph, eclass: Id, subst: &Subst, _: Option<&PatternAst<Tensor>>, _: Symbol) -> Vec<Id> {
+        let (Some(s), Some(d)) = (Prune::number(eg, subst[self.s]), Prune::number(eg, subst[self.d])) else {
+            return vec![];
+        };
+        let d = d as usize;
+        let keep = eg.analysis.sels.get(s).clone();
+        let mut changed = vec![];
+        for (op, children) in op_nodes(eg, subst[self.x]) {
+            let Some((y, dy, source_of)) = shuffle_source(eg, op, &children, d) else { continue };
+            let sources: Vec<u32> = keep.iter().map(|&o| source_of[o as usize]).collect();
+            let mut kept = sources.clone();
+            kept.sort_unstable();
+            let Some(source_shape) = eg[y].data.shape().cloned() else { continue };
+            let mut id = take(eg, y, &kept, dy, source_shape[dy]);
+            // The result's shape, when it is not the reordered operand's.
+            let pruned = |mut shape: Vec<i64>, dim: usize| {
+                shape[dim] = kept.len() as i64;
+                shape
+            };
+            let result = eg.analysis.sigs[OpId::new(op as usize)].results[0].clone().map(|r| pruned(r, d));
+            let shape = result.filter(|r| *r != pruned(source_shape.clone(), dy));
+            if sources != kept || shape.is_some() {
+                let order = sources.iter().map(|src| kept.partition_point(|k| k < src) as u32).collect();
+                let q = eg.analysis.shuffles.intern(super::prune::Shuffle { op, dim: dy, order, shape });
+                let leaf = eg.add(Tensor::Leaf(Leaf::Shuffle(q)));
+                id = eg.add(Tensor::Perm([leaf, id]));
+            }
+            if eg.union(eclass, id) {
+                changed.push(id);
+            }
+        }
+        changed
+    }
+}
+
+/// When op `op` (its node's `children`) is a channel shuffle's last reshape
+/// flattening dim `d`: the shuffled class `y`, its channel dim `dy`, and
+/// for each output index of `d`, the index of `y`'s dim `dy` it holds.
+/// Apart from unit dims, `y` and the result have the same shape, the
+/// channel dim at the same place.
+fn shuffle_source(eg: &PruneGraph, op: u32, children: &[Id], d: usize) -> Option<(Id, usize, Vec<u32>)> {
+    let sig = &eg.analysis.sigs[OpId::new(op as usize)];
+    if sig.role != Some(Role::Reshape) {
+        return None;
+    }
+    let flat = sig.links.iter().find_map(|l| match l {
+        Link::Collapse { result: 0, rdim, parts } if *rdim == d && parts.iter().all(|p| p.0 == 0) => Some(parts.clone()),
+        _ => None,
+    })?;
+    let result_shape = sig.results.first()?.clone()?;
+    // The flattened operand: a transpose of the unflattened value (its
+    // dims by the transpose's links), or that value itself.
+    let flattened = children[1];
+    let through_transpose = op_nodes(eg, flattened).into_iter().find_map(|(t, tch)| {
+        let tsig = &eg.analysis.sigs[OpId::new(t as usize)];
+        (tsig.role == Some(Role::Transpose)).then(|| {
+            let dims: Vec<(usize, usize)> = tsig
+                .links
+                .iter()
+                .filter_map(|l| match *l {
+                    Link::Same { result: 0, rdim, operand: 0, odim } => Some((rdim, odim)),
+                    _ => None,
+                })
+                .collect();
+            (tch[1], dims)
+        })
+    });
+    let (expanded, dim_map) = match through_transpose {
+        Some((e, dims)) => (e, dims),
+        None => (flattened, (0..eg[flattened].data.shape()?.len()).map(|i| (i, i)).collect()),
+    };
+    let (y, unflat) = op_nodes(eg, expanded).into_iter().find_map(|(e, ech)| {
+        let esig = &eg.analysis.sigs[OpId::new(e as usize)];
+        if esig.role != Some(Role::Reshape) {
+            return None;
+        }
+        esig.links.iter().find_map(|l| match l {
+            Link::Expand { operand: 0, odim, parts } => Some((ech[1], *odim, parts.clone())),
+            _ => None,
+        })
+    })
+    .map(|(y, dy, parts)| ((y, dy), parts))?;
+    let (y, dy) = y;
+    let source_shape = eg[y].data.shape()?;
+    let without_units = |s: &[i64], c: usize| -> Vec<i64> {
+        s.iter().enumerate().filter(|&(i, &n)| n != 1 || i == c).map(|(i, &n)| if i == c { -2 } else { n }).collect()
+    };
+    if without_units(source_shape, dy) != without_units(&result_shape, d) || source_shape[dy] != result_shape[d] {
+        return None;
+    }
+    // Each factor of the flattening: its stride there, and its stride in
+    // the unflattening (through the transpose).
+    let mut strides = Vec::new();
+    for &(_, tdim, out_stride, size) in flat.iter().filter(|p| p.3 > 1) {
+        let edim = dim_map.iter().find(|&&(r, _)| r == tdim)?.1;
+        let &(_, _, in_stride, in_size) = unflat.iter().find(|p| p.0 == 0 && p.1 == edim)?;
+        if in_size != size {
+            return None;
+        }
+        strides.push((out_stride, in_stride, size));
+    }
+    let covered = unflat.iter().filter(|p| p.3 > 1).count() == strides.len();
+    let n = result_shape[d];
+    if !covered || n <= 0 || strides.iter().map(|s| s.2).product::<i64>() != n {
+        return None;
+    }
+    let source_of = (0..n).map(|o| strides.iter().map(|&(out, inn, size)| (o / out) % size * inn).sum::<i64>() as u32).collect();
+    Some((y, dy, source_of))
 }
 
 /// `(take t d (take s d x))` is one selection along `d`.

@@ -38,6 +38,9 @@ pub enum SigKind {
 #[derive(Clone, Debug)]
 pub struct OpSig {
     pub name: String,
+    /// What the op computes where its links do not say (a reshape, a
+    /// transpose), from the dialect's rule table.
+    pub role: Option<rules::Role>,
     /// Shapes of the results (`None` for non-tensor results).
     pub results: Vec<Option<Vec<i64>>>,
     pub kind: SigKind,
@@ -130,6 +133,7 @@ pub fn signatures(a: &Dependencies) -> IdVec<OpId, OpSig> {
             };
             OpSig {
                 name: op.name().to_string(),
+                role: rules::role(op),
                 results: op.results().map(|v| v.ty().shape_or_dynamic()).collect(),
                 kind,
                 links: links(op, &facts.facts),

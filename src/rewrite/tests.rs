@@ -10,13 +10,14 @@ use super::sig::{Link, OpSig, SigKind};
 use egg::{EGraph, Extractor, RecExpr, Runner, SimpleScheduler};
 
 fn weight(shape: &[i64]) -> OpSig {
-    OpSig { name: "weight".into(), results: vec![Some(shape.to_vec())], kind: SigKind::Weight, links: vec![] }
+    OpSig { name: "weight".into(), role: None, results: vec![Some(shape.to_vec())], kind: SigKind::Weight, links: vec![] }
 }
 
 /// An element-wise op over one operand of `shape`.
 fn unary(shape: &[i64]) -> OpSig {
     OpSig {
         name: "unary".into(),
+        role: None,
         results: vec![Some(shape.to_vec())],
         kind: SigKind::Plain,
         links: (0..shape.len()).map(|d| Link::Same { result: 0, rdim: d, operand: 0, odim: d }).collect(),
@@ -67,6 +68,7 @@ fn take_through_concat_splits_by_offset() {
     // concat(A: 2x2, B: 2x3, dim 1)[:, [1, 3, 4]]  ==>  concat(A[:, [1]], B[:, [1, 2]])
     let concat = OpSig {
         name: "concat".into(),
+        role: None,
         results: vec![Some(vec![2, 5])],
         kind: SigKind::Plain,
         links: vec![
@@ -91,6 +93,7 @@ fn take_through_flatten_keeps_whole_channel_blocks() {
     // collapse(C: 2x4x3 -> 2x12)[:, channels 1 and 3]  ==>  collapse(C[:, [1, 3], :])
     let collapse = OpSig {
         name: "collapse".into(),
+        role: None,
         results: vec![Some(vec![2, 12])],
         kind: SigKind::Plain,
         links: vec![
@@ -111,6 +114,7 @@ fn a_selection_that_splits_flatten_blocks_is_not_pushed() {
     // Indices 0 and 4 are parts of two different channels' blocks.
     let collapse = OpSig {
         name: "collapse".into(),
+        role: None,
         results: vec![Some(vec![2, 12])],
         kind: SigKind::Plain,
         links: vec![Link::Collapse { result: 0, rdim: 1, parts: vec![(0, 1, 3, 4), (0, 2, 1, 3)] }],
@@ -130,6 +134,7 @@ fn an_unflatten_widens_a_channel_selection_to_its_block() {
     // expand(W: 12 -> 4x3)[[1, 3], :]  ==>  expand(W[[3, 4, 5, 9, 10, 11]])
     let expand = OpSig {
         name: "expand".into(),
+        role: None,
         results: vec![Some(vec![4, 3])],
         kind: SigKind::Plain,
         links: vec![Link::Expand { operand: 0, odim: 0, parts: vec![(0, 0, 3, 4), (0, 1, 1, 3)] }],

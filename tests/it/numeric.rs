@@ -224,6 +224,19 @@ fn gated_grouped_convolutions_prune_like_masking() {
     corpus_pruned_equals_masked("regnet_y_narrow", &["linalg"], CUT_MOST, "conv_2d_ngchw_gfchw");
 }
 
+/// ShuffleNetV2: every block concatenates its passthrough half with its
+/// branch and shuffles the channels (reshape, transpose, reshape), so a
+/// branch's channels land interleaved with other layers' ones, and reach
+/// the next blocks through their chunks. Each group follows its channels
+/// through the shuffles; the rewrite puts the kept ones in the shuffle's
+/// order. Local scope cuts every group, so blocks after a shuffle lose
+/// channels too (`stage3.1`'s first convolution reads a shuffle's chunk).
+#[test]
+fn channel_shuffles_prune_like_masking() {
+    let opts = "ratio=0.4 grouping=vanilla interfaces=prune scope=local";
+    corpus_pruned_equals_masked("shufflenet_v2_narrow", DIALECTS, opts, "stage3.1.branch2.0");
+}
+
 /// A DreamerV3-shaped GRU world model: the cell's input and hidden
 /// projections are cut into the same gates, so they are one group, which
 /// used to freeze itself ("shares channels with group N"). Every layer

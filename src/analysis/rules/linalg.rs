@@ -16,7 +16,7 @@ pub static RULES: DialectRules = DialectRules {
     dialect: "linalg",
     rules: &[("linalg.fill", fill), ("linalg.softmax", softmax), ("linalg.yield", no_facts)],
     fallback: Some(structured as RuleFn),
-    roles: &[("linalg.add", Role::Add), ("linalg.sub", Role::Sub)],
+    roles: &[("linalg.add", Role::Add), ("linalg.sub", Role::Sub), ("linalg.transpose", Role::Transpose)],
     role_of: Some(generic_role),
 };
 

@@ -30,12 +30,15 @@ pub struct DialectRules {
 }
 
 /// What an op computes, where the facts do not say it: calibration looks
-/// through reshapes for the bias added (or subtracted) after a layer.
+/// through reshapes for the bias added (or subtracted) after a layer;
+/// groups follow a channel shuffle through reshape, transpose, reshape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Add,
     Sub,
     Reshape,
+    /// Moves elements by a permutation of dims, nothing else.
+    Transpose,
 }
 
 /// The role of `op` by its dialect's table.

@@ -73,7 +73,7 @@ pub static RULES: DialectRules = DialectRules {
         ("tosa.const_shape", shape_constant),
     ],
     fallback: None,
-    roles: &[("tosa.add", Role::Add), ("tosa.sub", Role::Sub), ("tosa.reshape", Role::Reshape)],
+    roles: &[("tosa.add", Role::Add), ("tosa.sub", Role::Sub), ("tosa.reshape", Role::Reshape), ("tosa.transpose", Role::Transpose)],
     role_of: None,
 };
 
