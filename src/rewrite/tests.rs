@@ -144,3 +144,51 @@ fn an_unflatten_widens_a_channel_selection_to_its_block() {
     let Fold::Weight { keep, .. } = prune.folds.get(0).clone() else { panic!("not a weight fold") };
     assert_eq!(prune.sels.get(keep[0].expect("selected")), &vec![3, 4, 5, 9, 10, 11]);
 }
+
+/// A channel shuffle of 8 channels as 2 x 4: unflatten, transpose,
+/// flatten; it reads [y0, y4, y1, y5, y2, y6, y3, y7].
+fn shuffle_sigs() -> Vec<OpSig> {
+    use crate::analysis::rules::Role;
+    let expand = OpSig {
+        name: "expand".into(),
+        role: Some(Role::Reshape),
+        results: vec![Some(vec![2, 4])],
+        kind: SigKind::Plain,
+        links: vec![Link::Expand { operand: 0, odim: 0, parts: vec![(0, 0, 4, 2), (0, 1, 1, 4)] }],
+    };
+    let transpose = OpSig {
+        name: "transpose".into(),
+        role: Some(Role::Transpose),
+        results: vec![Some(vec![4, 2])],
+        kind: SigKind::Plain,
+        links: vec![Link::Same { result: 0, rdim: 0, operand: 0, odim: 1 }, Link::Same { result: 0, rdim: 1, operand: 0, odim: 0 }],
+    };
+    let collapse = OpSig {
+        name: "collapse".into(),
+        role: Some(Role::Reshape),
+        results: vec![Some(vec![8])],
+        kind: SigKind::Plain,
+        links: vec![Link::Collapse { result: 0, rdim: 0, parts: vec![(0, 0, 2, 4), (0, 1, 1, 2)] }],
+    };
+    vec![weight(&[8]), expand, transpose, collapse]
+}
+
+#[test]
+fn take_through_a_shuffle_reorders_the_kept_channels() {
+    // shuffle(W)[[1, 2]] is [W4, W1]: W[[1, 4]] in the order [1, 0].
+    let (best, prune) = saturate(shuffle_sigs(), &[vec![1, 2]], "(take s0 d0 (op o3 (op o2 (op o1 (op o0)))))");
+    assert_eq!(best, "(perm q0 k0)");
+    let Fold::Weight { keep, .. } = prune.folds.get(0).clone() else { panic!("not a weight fold") };
+    assert_eq!(prune.sels.get(keep[0].expect("selected")), &vec![1, 4]);
+    let shuffle = prune.shuffles.get(0);
+    assert_eq!((shuffle.op, shuffle.dim, &shuffle.order, &shuffle.shape), (3, 0, &vec![1, 0], &None));
+}
+
+#[test]
+fn a_shuffle_that_keeps_the_order_needs_no_reordering() {
+    // shuffle(W)[[0, 2, 3]] is [W0, W1, W5]: already in W's order.
+    let (best, prune) = saturate(shuffle_sigs(), &[vec![0, 2, 3]], "(take s0 d0 (op o3 (op o2 (op o1 (op o0)))))");
+    assert_eq!(best, "k0");
+    let Fold::Weight { keep, .. } = prune.folds.get(0).clone() else { panic!("not a weight fold") };
+    assert_eq!(prune.sels.get(keep[0].expect("selected")), &vec![0, 1, 5]);
+}
