@@ -6,12 +6,18 @@
 // and no components (I-JEPA in linalg: 14 of 20 groups), so component
 // options and interface groups could not see them. I-JEPA in linalg now
 // has the groups of its TOSA form (17), ConvNeXt Torch-Pruning's (23).
+// The gather reads channels at its own channel position (`linalg.index
+// 1`), so the encoder's channels go on through it to the head: one group,
+// prunable (it was frozen, "read by position"); I-JEPA has Torch-Pruning's
+// 16 groups.
 // RUN: rm -f %t.json
 // RUN: %mcprune-opt '--component-groups=grouping=vanilla report=%t.json' %s -o /dev/null
 // RUN: FileCheck %s < %t.json
 // CHECK: "ops": [
-// CHECK-NEXT: "linalg.matmul#4 \"enc.0\""
-// CHECK: "frozen_reason": "read by position in 'the payload of linalg.generic' at linalg.generic \"ctx\""
+// CHECK-NEXT: "linalg.matmul#4 \"enc.0\"",
+// CHECK-NEXT: "linalg.matmul#11 \"head.0\""
+// CHECK-NEXT: ],
+// CHECK: "prunable": true,
 // CHECK: "ops": [
 // CHECK-NEXT: "linalg.matmul#11 \"head.0\""
 // CHECK-NEXT: ],

@@ -100,6 +100,9 @@ pub struct PayloadCapture {
     pub inner: Op,
     pub operand: usize,
     pub value: ValueId,
+    /// `op` copies the captured tensor unchanged (a gather of every
+    /// element at its own position): the rewrite reads the tensor itself.
+    pub copy: bool,
 }
 
 /// A mean over `summed` (a sum divided by its element count), computed by

@@ -62,7 +62,8 @@ fn payload_captures(c: &Collected) -> Vec<PayloadCapture> {
             if inner != op {
                 for (operand, v) in inner.operands().enumerate() {
                     if let Some(value) = c.value_id(v) {
-                        out.push(PayloadCapture { op: id, inner, operand, value });
+                        let copy = read_of(op, inner, operand).is_some_and(|r| r.copy);
+                        out.push(PayloadCapture { op: id, inner, operand, value, copy });
                     }
                 }
             }
@@ -72,13 +73,30 @@ fn payload_captures(c: &Collected) -> Vec<PayloadCapture> {
     out
 }
 
-/// A captured tensor's dims are frozen at the op that captures it.
+/// How a payload's `tensor.extract` reads its captured tensor (operand 0),
+/// when the op is one whose reads the gather rules evaluate.
+fn read_of(op: Op, inner: Op, operand: usize) -> Option<rules::gather::CaptureRead> {
+    (inner.name() == "tensor.extract" && operand == 0).then(|| rules::gather::capture_read(op, inner)).flatten()
+}
+
+/// A captured tensor's dims are frozen at the op that captures it, but for
+/// those a gather reads at the result's own positions, which carry the
+/// same indices as the result's dims ([`rules::gather`]).
 fn payload_capture_freezes(c: &Collected, captures: &[PayloadCapture]) -> Vec<(Option<OpId>, Fact)> {
     let mut out = Vec::new();
     for cap in captures {
-        let v = c.values[cap.value].value;
-        let reason = FreezeReason::Positional(format!("the payload of {}", c.ops[cap.op].name()));
-        out.extend((0..dims(v)).map(|d| (Some(cap.op), Fact::Freeze(DimRef::new(v, d), reason.clone()))));
+        let (op, v) = (c.ops[cap.op], c.values[cap.value].value);
+        let reason = FreezeReason::Positional(format!("the payload of {}", op.name()));
+        let read = read_of(op, cap.inner, cap.operand).unwrap_or_default();
+        for d in 0..dims(v) {
+            match read.same.iter().find(|&&(m, _)| m == d) {
+                Some(&(_, r)) => out.push((Some(cap.op), Fact::Same(DimRef::new(v, d), DimRef::new(op.result(0), r)))),
+                None => out.push((Some(cap.op), Fact::Freeze(DimRef::new(v, d), reason.clone()))),
+            }
+        }
+        for &r in &read.frozen_results {
+            out.push((Some(cap.op), Fact::Freeze(DimRef::new(op.result(0), r), reason.clone())));
+        }
     }
     out
 }

@@ -62,6 +62,48 @@ impl std::fmt::Display for ReadError {
     }
 }
 
+/// The values of an integer `dense` or `dense_resource` attribute of 8- to
+/// 64-bit elements (index tensors), in row-major order; a splat gives one.
+pub fn int_values(attr: Attribute) -> Option<Vec<i64>> {
+    if attr.is_dense_elements() {
+        return attr.dense_int_values();
+    }
+    if !attr.is_dense_resource() {
+        return None;
+    }
+    let bits = attr.ty().element_type()?.integer_width()?;
+    let width = match bits {
+        8 | 16 | 32 | 64 => bits as usize / 8,
+        _ => return None,
+    };
+    let mut data: *const c_void = std::ptr::null();
+    let mut size = 0usize;
+    // SAFETY: live attribute (module invariant), checked to be a dense
+    // resource; both outputs are valid to write.
+    if !unsafe { mcpruneDenseResourceGetBlob(attr.0, &mut data, &mut size) } || size % width != 0 {
+        return None;
+    }
+    let bytes: &[u8] = if size == 0 {
+        &[]
+    } else {
+        // SAFETY: the blob's `size` bytes, kept by the context's resource
+        // manager while the context lives (module invariant).
+        unsafe { std::slice::from_raw_parts(data as *const u8, size) }
+    };
+    Some(
+        bytes
+            .chunks_exact(width)
+            .map(|c| {
+                let mut b = [0u8; 8];
+                b[..width].copy_from_slice(c);
+                // Sign-extend from the element's width.
+                let shift = 64 - 8 * width as u32;
+                (i64::from_le_bytes(b) << shift) >> shift
+            })
+            .collect(),
+    )
+}
+
 impl FloatElements {
     /// Reads a float elements attribute. `Ok(None)` when `attr` is not a
     /// float `dense` / `dense_resource` attribute of a static shape.

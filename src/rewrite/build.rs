@@ -96,8 +96,9 @@ pub fn build(eg: &mut PruneGraph, a: &Dependencies, plan: &PrunePlan, counts: &H
             _ => {}
         }
     }
+    read_copies_through(eg, a, &ops, &value_class);
     built.roots = terminator_roots(eg, a, plan, &ops, &value_class);
-    built.captures = payload_captures(a, &ops, &value_class);
+    built.captures = payload_captures(eg, a, plan, &ops, &value_class);
     built.value_class = value_class;
     built
 }
@@ -319,17 +320,41 @@ fn take_splat_partners(eg: &mut PruneGraph, a: &Dependencies, oid: OpId, taken: 
     }
 }
 
+/// A gather that copies a captured tensor (every element read at its own
+/// position, [`crate::analysis::rules::gather`]) is that tensor: its result
+/// joins the tensor's class, and its own form, which does not show the
+/// tensor as an operand, is never extracted.
+fn read_copies_through(eg: &mut PruneGraph, a: &Dependencies, ops: &[OpId], value_class: &HashMap<Value, Id>) {
+    for cap in a.payload_captures().iter().filter(|c| c.copy && ops.contains(&c.op)) {
+        let (result, source) = (a.op(cap.op).result(0), a.value(cap.value).value);
+        if let (Some(&r), Some(&s)) = (value_class.get(&result), value_class.get(&source)) {
+            eg.analysis.bypassed.insert(cap.op.index() as u32);
+            eg.union(r, s);
+        }
+    }
+}
+
 /// Tensors that payloads of `ops` read from outside their op (recorded by
-/// the analysis), with their classes. The analysis freezes their dims, so
-/// they keep their shapes; what computes them may still change and must be
-/// rebuilt for them.
-fn payload_captures(a: &Dependencies, ops: &[OpId], value_class: &HashMap<Value, Id>) -> Vec<(Op, usize, Id)> {
+/// the analysis), with their classes as the plan prunes them. The analysis
+/// freezes their dims, but those a gather reads at its own positions,
+/// which lose the channels its result loses; what computes them may change
+/// and must be rebuilt for them. Copies are read through instead.
+fn payload_captures(
+    eg: &mut PruneGraph,
+    a: &Dependencies,
+    plan: &PrunePlan,
+    ops: &[OpId],
+    value_class: &HashMap<Value, Id>,
+) -> Vec<(Op, usize, Id)> {
     let in_function: std::collections::BTreeSet<OpId> = ops.iter().copied().collect();
-    a.payload_captures()
-        .iter()
-        .filter(|c| in_function.contains(&c.op))
-        .filter_map(|c| value_class.get(&a.value(c.value).value).map(|&class| (c.inner, c.operand, class)))
-        .collect()
+    let mut out = Vec::new();
+    for c in a.payload_captures().iter().filter(|c| in_function.contains(&c.op) && !c.copy) {
+        let value = a.value(c.value).value;
+        if let Some(&class) = value_class.get(&value) {
+            out.push((c.inner, c.operand, planned(eg, a, plan, value, class)));
+        }
+    }
+    out
 }
 
 /// A slice of a pruned tensor along a pruned dim keeps the plan's channels

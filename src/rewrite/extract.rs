@@ -93,6 +93,9 @@ pub struct Rebuild<'a> {
     /// splat (all elements equal), which the analysis does not count as
     /// weight data.
     pub splat_weights: u64,
+    /// Ops in the payloads of cloned ops, by their originals: a payload
+    /// capture must be pointed at the clone's copy of its reader too.
+    cloned_inner: HashMap<Op, Vec<Op>>,
 }
 
 fn shape_of(eg: &PruneGraph, id: Id, r: usize) -> Option<Vec<i64>> {
@@ -102,7 +105,7 @@ fn shape_of(eg: &PruneGraph, id: Id, r: usize) -> Option<Vec<i64>> {
 impl<'a> Rebuild<'a> {
     pub fn new(a: &'a Dependencies, eg: &'a PruneGraph) -> Rebuild<'a> {
         let ex = Extractor::new(eg, PruneCost::new(eg));
-        Rebuild { a, eg, ex, built: HashMap::new(), folds: HashMap::new(), splat_weights: 0 }
+        Rebuild { a, eg, ex, built: HashMap::new(), folds: HashMap::new(), splat_weights: 0, cloned_inner: HashMap::new() }
     }
 
     fn op_of(&self, id: Id) -> Option<OpId> {
@@ -260,6 +263,9 @@ impl<'a> Rebuild<'a> {
         } else {
             let clone = op.clone_op();
             clone.insert_before(op);
+            if crate::analysis::rules::has_payload_regions(op) {
+                self.map_payload_ops(op, clone);
+            }
             clone
         };
         for (i, v) in operands.iter().enumerate() {
@@ -275,6 +281,24 @@ impl<'a> Rebuild<'a> {
         }
         fix_shape_attributes(target)?;
         Ok(target.results().collect())
+    }
+
+    /// Records, for each op in `original`'s payload, its copy in `clone`
+    /// (the same walk order: a clone has the same structure).
+    fn map_payload_ops(&mut self, original: Op, clone: Op) {
+        let walk = |root: Op| {
+            let mut ops = Vec::new();
+            root.walk(&mut |o| {
+                if o != root {
+                    ops.push(o);
+                }
+                true
+            });
+            ops
+        };
+        for (o, c) in walk(original).into_iter().zip(walk(clone)) {
+            self.cloned_inner.entry(o).or_default().push(c);
+        }
     }
 
     /// A new constant for fold `k`, inserted before the op it slices.
@@ -432,9 +456,17 @@ pub fn connect_roots(rb: &mut Rebuild, built: &Built) -> Result<()> {
             term.set_operand(i, v);
         }
     }
+    // Every capture's value first: building one may clone another
+    // capture's reader.
+    let mut captured = Vec::with_capacity(built.captures.len());
     for &(inner, k, c) in &built.captures {
-        let v = rb.value(c)?[0];
+        captured.push((inner, k, rb.value(c)?[0]));
+    }
+    for (inner, k, v) in captured {
         inner.set_operand(k, v);
+        for copy in rb.cloned_inner.get(&inner).into_iter().flatten() {
+            copy.set_operand(k, v);
+        }
     }
     for &(_, retyped) in &built.structural {
         rb.value(retyped)?;

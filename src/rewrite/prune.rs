@@ -111,6 +111,9 @@ pub struct Prune {
     /// stale (its callee or body changed), so only the retyped node may be
     /// extracted.
     pub retyped: std::collections::HashSet<u32>,
+    /// Gathers that copy a captured tensor, read through to it: their own
+    /// form is stale too.
+    pub bypassed: std::collections::HashSet<u32>,
     /// Operands of sinks (and of slices rebuilt over a pruned operand)
     /// that the plan changes: (op, operand position, the original
     /// operand's class). A node of that op that still reads the
@@ -165,7 +168,7 @@ impl Prune {
     /// Whether `id` is the op leaf of a call, loop or branch the plan
     /// retypes, whose original form must not be extracted.
     pub fn is_stale_op(eg: &EGraph<Tensor, Prune>, id: Id) -> bool {
-        Self::op_leaf(eg, id).is_some_and(|n| eg.analysis.retyped.contains(&n))
+        Self::op_leaf(eg, id).is_some_and(|n| eg.analysis.retyped.contains(&n) || eg.analysis.bypassed.contains(&n))
     }
 
     /// `outer` applied after `inner` (both kept-index lists).

@@ -553,15 +553,18 @@ fn tdmpc2_like_prunes_alike_in_both_dialects() {
 
 
 /// Slices of a pruned tensor rebuilt at the offsets of their kept channels
-/// (the lit tests named here, found by the random-model soak): the pruned
-/// module computes what the masked one computes, on inputs drawn like
-/// `input_sets`' at scale 1.
+/// (the first lit tests named here, found by the random-model soak), a
+/// channel shuffle's kept channels reordered, a token gather and a copy
+/// read through: the pruned module computes what the masked one computes,
+/// on inputs drawn like `input_sets`' at scale 1.
 #[test]
 fn moved_slices_prune_like_masking() {
     let cases: &[(&str, &str, &[i64])] = &[
         ("chunk-and-whole.mlir", "ratio=0.3", &[2, 4]),
         ("sliced-function-argument.mlir", "ratio=0.3 interfaces=prune", &[2, 4]),
         ("sliced-function-argument-tosa.mlir", "ratio=0.5 grouping=vanilla", &[1, 2, 2, 4]),
+        ("channel-shuffle.mlir", "ratio=0.5 grouping=vanilla scope=local", &[1, 4]),
+        ("gathered-channels.mlir", "ratio=0.5 grouping=vanilla interfaces=prune", &[6, 4]),
     ];
     for &(file, opts, shape) in cases {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lit/component-prune").join(file).display().to_string();

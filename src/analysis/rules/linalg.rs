@@ -69,13 +69,16 @@ fn softmax(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
 }
 
 /// The loops whose positions a generic's payload reads (`linalg.index`),
-/// or `None` when one cannot be told.
+/// or `None` when one cannot be told. In a gather-like op, positions that
+/// only locate a read of a captured tensor are left to the read's own
+/// facts ([`super::gather`]).
 fn indexed_loops(op: Op) -> Option<BTreeSet<usize>> {
     let mut loops = BTreeSet::new();
     let mut known = true;
+    let gather_like = super::gather::is_gather_like(op);
     for inner in op.regions().flat_map(|r| r.blocks()).flat_map(|b| b.ops()) {
         inner.walk(&mut |o| {
-            if o.name() == "linalg.index" {
+            if o.name() == "linalg.index" && !(gather_like && super::gather::only_positions_reads(o.result(0))) {
                 match o.attribute("dim").and_then(|a| a.integer_value()) {
                     Some(d) if d >= 0 => {
                         loops.insert(d as usize);

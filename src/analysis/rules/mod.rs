@@ -6,6 +6,7 @@
 //! are handled by the analysis itself ([`super::Dependencies`]), not here.
 
 pub mod core;
+pub mod gather;
 pub mod linalg;
 pub mod tosa;
 

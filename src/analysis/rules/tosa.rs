@@ -68,6 +68,8 @@ pub static RULES: DialectRules = DialectRules {
         ("tosa.concat", concat_op),
         ("tosa.slice", slice),
         ("tosa.pad", pad),
+        ("tosa.gather", gather),
+        ("tosa.tile", tile),
         // Constants.
         ("tosa.const", const_op),
         ("tosa.const_shape", shape_constant),
@@ -215,6 +217,37 @@ fn reduce(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
             out.facts.push(Fact::Freeze(DimRef::new(input, d), FreezeReason::Reduced(op.name().into())));
         } else {
             out.facts.push(Fact::Same(DimRef::new(input, d), DimRef::new(result, d)));
+        }
+    }
+    Ok(())
+}
+
+/// `tosa.gather`: `values [N, K, C]` read at `indices [N, W]` gives
+/// `[N, W, C]`. Batch and channels `C` pass through; the indices' `W` are
+/// the result's; `K` is read by position (the indices point into it).
+/// torch-mlir flattens every dim but one into `K`, so a model's channels
+/// often sit there.
+fn gather(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let (values, indices, result) = (op.operand(0), op.operand(1), op.result(0));
+    for (a, b) in [(DimRef::new(values, 0), 0), (DimRef::new(indices, 0), 0), (DimRef::new(indices, 1), 1), (DimRef::new(values, 2), 2)] {
+        out.facts.push(Fact::Same(a, DimRef::new(result, b)));
+    }
+    out.facts.push(Fact::Freeze(DimRef::new(values, 1), FreezeReason::Positional(op.name().into())));
+    Ok(())
+}
+
+/// `tosa.tile`: a dim repeated once is the input's; a dim repeated more
+/// often holds its channels several times over, which no group expresses.
+fn tile(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
+    let (input, result) = (op.operand(0), op.result(0));
+    let (Some(from), Some(to)) = (super::shape(input), super::shape(result)) else { return Err(FreezeReason::Dynamic) };
+    for (d, (&n, &m)) in from.iter().zip(&to).enumerate() {
+        if n == m {
+            out.facts.push(Fact::Same(DimRef::new(input, d), DimRef::new(result, d)));
+        } else {
+            let why = FreezeReason::Unsupported(format!("'{}' repeats it", op.name()));
+            out.facts.push(Fact::Freeze(DimRef::new(input, d), why.clone()));
+            out.facts.push(Fact::Freeze(DimRef::new(result, d), why));
         }
     }
     Ok(())
