@@ -224,6 +224,26 @@ fn gated_grouped_convolutions_prune_like_masking() {
     corpus_pruned_equals_masked("regnet_y_narrow", &["linalg"], CUT_MOST, "conv_2d_ngchw_gfchw");
 }
 
+/// The corpus' convolutional families without LayerNorm (residual,
+/// inverted residual with squeeze-excitation, inception, dense): the
+/// pruned module computes what the masked one computes. linalg here (the
+/// CPU compile of each takes seconds); TOSA by
+/// `corpus_without_layernorm_prune_like_masking_in_tosa`, ignored by default.
+#[test]
+fn corpus_without_layernorm_prunes_like_masking() {
+    for model in ["resnet18_narrow", "mobilenet_v3_small", "efficientnet_b0", "googlenet_narrow", "densenet121_tiny"] {
+        corpus_pruned_equals_masked(model, &["linalg"], CUT_MOST, "conv");
+    }
+}
+
+#[test]
+#[ignore = "minutes in a debug build; run with --ignored"]
+fn corpus_without_layernorm_prune_like_masking_in_tosa() {
+    for model in ["resnet18_narrow", "mobilenet_v3_small", "efficientnet_b0", "googlenet_narrow", "densenet121_tiny", "regnet_y_narrow"] {
+        corpus_pruned_equals_masked(model, &["tosa"], CUT_MOST, "conv");
+    }
+}
+
 /// ShuffleNetV2: every block concatenates its passthrough half with its
 /// branch and shuffles the channels (reshape, transpose, reshape), so a
 /// branch's channels land interleaved with other layers' ones, and reach
