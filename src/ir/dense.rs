@@ -447,6 +447,19 @@ pub fn build(like: &FloatElements, ty: Type, bytes: Vec<u8>, name: &str) -> Attr
     }
 }
 
+/// An inline `dense<...>` integer attribute of type `ty` (8- to 64-bit
+/// elements) holding `values`, truncated to the element width.
+pub fn int_table(ty: Type, values: &[i64]) -> Option<Attribute> {
+    let width = match ty.element_type()?.integer_width()? {
+        w @ (8 | 16 | 32 | 64) => w as usize / 8,
+        _ => return None,
+    };
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()[..width].to_vec()).collect();
+    // SAFETY: live type (module invariant); MLIR copies the buffer, which
+    // outlives the call.
+    Some(Attribute(unsafe { mlirDenseElementsAttrRawBufferGet(ty.0, bytes.len(), bytes.as_ptr() as *const c_void) }))
+}
+
 /// The deleter of the blobs `build` makes.
 ///
 /// # Safety

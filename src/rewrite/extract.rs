@@ -302,6 +302,11 @@ impl<'a> Rebuild<'a> {
     }
 
     /// A new constant for fold `k`, inserted before the op it slices.
+    /// The kept indices of each dim of a folded constant (`None`: all).
+    fn selections(&self, keep: &[Option<u32>]) -> Vec<Option<Vec<usize>>> {
+        keep.iter().map(|s| s.map(|s| self.eg.analysis.sels.get(s).iter().map(|&i| i as usize).collect())).collect()
+    }
+
     fn fold(&mut self, k: u32) -> Result<Value> {
         if let Some(v) = self.folds.get(&k) {
             return Ok(*v);
@@ -311,14 +316,16 @@ impl<'a> Rebuild<'a> {
         // Each fold is a copy of its original op with a new value, placed
         // just before it.
         let (original, clone) = match fold {
+            Fold::Weight { op, keep } if self.a.weight_of_op(OpId::new(op as usize)).is_none() => {
+                let op = self.a.op(OpId::new(op as usize));
+                let sels = self.selections(&keep);
+                (op, slice_int_table(op, &sels, &shape)?)
+            }
             Fold::Weight { op, keep } => {
                 let op = self.a.op(OpId::new(op as usize));
                 let (name, attr, data) = dense::weight_elements(op)?;
                 let old_shape = op.result(0).ty().static_shape().unwrap_or_default();
-                let sels: Vec<Option<Vec<usize>>> = keep
-                    .iter()
-                    .map(|s| s.map(|s| self.eg.analysis.sels.get(s).iter().map(|&i| i as usize).collect()))
-                    .collect();
+                let sels = self.selections(&keep);
                 let bytes = dense::gather(data.bytes(), &old_shape, data.kind.byte_width(), &sels);
                 let new_ty = op.result(0).ty().ranked_tensor_like(&shape);
                 let clone = op.clone_op();
@@ -472,4 +479,24 @@ pub fn connect_roots(rb: &mut Rebuild, built: &Built) -> Result<()> {
         rb.value(retyped)?;
     }
     Ok(())
+}
+
+/// A copy of integer constant `op` (an index table) keeping `sels` of its
+/// dims, as an inline `dense` attribute of `shape`. Its values stay as
+/// they were: they point into tensors whose dims they read, which the
+/// analysis keeps whole.
+fn slice_int_table(op: Op, sels: &[Option<Vec<usize>>], shape: &[i64]) -> Result<Op> {
+    let failed = || crate::error::Error::ir(op.location(), "could not slice the integer table of this constant");
+    let (name, attr) = dense::constant_value(op).ok_or_else(failed)?;
+    let values = dense::int_values(attr).ok_or_else(failed)?;
+    let old_shape = op.result(0).ty().static_shape().ok_or_else(failed)?;
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let kept = dense::gather(&bytes, &old_shape, 8, sels);
+    let kept: Vec<i64> = kept.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+    let new_ty = op.result(0).ty().ranked_tensor_like(shape);
+    let table = dense::int_table(new_ty, &kept).ok_or_else(failed)?;
+    let clone = op.clone_op();
+    clone.set_attribute(name, table);
+    clone.result(0).set_type(new_ty);
+    Ok(clone)
 }

@@ -124,7 +124,7 @@ pub fn signatures(a: &Dependencies) -> IdVec<OpId, OpSig> {
             let facts = &a.facts(i);
             let kind = if rules::is_structural(op) {
                 SigKind::Structural
-            } else if a.weight_of_op(i).is_some() {
+            } else if a.weight_of_op(i).is_some() || is_int_table(op, facts.splat_results) {
                 SigKind::Weight
             } else if facts.splat_results && op.num_operands() == 0 || is_shape_splat(op, facts.splat_results) {
                 SigKind::Splat
@@ -144,6 +144,18 @@ pub fn signatures(a: &Dependencies) -> IdVec<OpId, OpSig> {
 
 /// Splat-like ops without tensor operands (`tensor.empty`, `tensor.splat`
 /// of a scalar) are rebuilt at any shape.
+/// An integer constant with one value per element (a table of indices, as
+/// torch-mlir lowers GroupNorm's per-channel gathers): sliced like a
+/// weight when its dims are pruned, though it holds no parameters.
+fn is_int_table(op: Op, splat: bool) -> bool {
+    !splat
+        && op.num_operands() == 0
+        && op.num_results() == 1
+        && crate::ir::dense::constant_value(op).is_some_and(|(_, attr)| {
+            attr.ty().static_shape().is_some() && crate::ir::dense::int_values(attr).is_some()
+        })
+}
+
 fn is_shape_splat(op: Op, splat: bool) -> bool {
     splat && op.operands().all(|v| !v.ty().is_shaped())
 }

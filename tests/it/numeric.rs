@@ -524,6 +524,44 @@ fn layernormed_channels_prune_like_pytorch_slicing() {
     }
 }
 
+/// GroupNorm between two convolutions: torch-mlir gathers its per-channel
+/// scale through integer tables, which the rewrite slices. Each group
+/// loses the same channels and the statistics run over the kept ones, so
+/// the reference is PyTorch's GroupNorm(4, 8) with those channels (and its
+/// affine) sliced out (`tests/fixtures/group_norm/generate.py`). linalg
+/// only: in TOSA the tables' coordinates go through a size-derived
+/// `tosa.reduce_sum`, which freezes the channels (BENCHMARKS.md, corpus).
+#[test]
+fn group_norm_prunes_like_pytorch_slicing() {
+    let io = io("group_norm");
+    let inputs = read_tensors(&io, "inputs");
+    let reference = &io["pruned"];
+    let options = reference["options"].as_str().expect("options");
+    let want_removed: Vec<u32> = serde_json::from_value(reference["removed"].clone()).expect("removed");
+    let path = fixture("group_norm.linalg.mlir");
+    let got = run(load(&path).module.op(), &inputs).expect("the unpruned model runs");
+    let (diff, scale) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
+    assert!(diff <= 1e-5 * scale.max(1.0), "unpruned differs from PyTorch by {diff}");
+
+    let (pruned, outcome) = prune(&path, options);
+    let stem_cut: Vec<u32> = outcome
+        .report
+        .groups
+        .iter()
+        .flat_map(|g| &g.weights)
+        .filter(|w| w.location.as_deref() == Some("stem") && w.dim == 0)
+        .find_map(|w| w.removed.clone())
+        .unwrap_or_default();
+    assert_eq!(stem_cut, want_removed, "the reference was made for other channels");
+    let got = run(pruned.module.op(), &inputs).expect("the pruned model runs");
+    let expected = read_tensors(reference, "outputs");
+    assert_eq!(got[0].shape, expected[0].shape);
+    let (diff, scale) = max_abs_diff(&got[0].data, &expected[0].data);
+    assert!(diff <= 1e-5 * scale.max(1.0), "differs from sliced PyTorch by {diff} at scale {scale}");
+    let (moved, _) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
+    assert!(moved > 1e-3, "pruning changed nothing ({moved})");
+}
+
 /// A TD-MPC2-shaped model (LayerNorm + Mish everywhere, SimNorm latent, Q
 /// ensemble) prunes to the ratio in both dialects, the same channels go in
 /// both, and the two pruned models compute the same function, which is not
