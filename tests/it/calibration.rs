@@ -163,3 +163,63 @@ fn calibration_rows_must_fill_whole_batches() {
         assert!(error.contains(&format!("{shape:?}")) && error.contains("[4, 6]"), "{what}: {error}");
     }
 }
+
+/// A residual linear layer, `s = h + W2 h + b2` as torch-mlir lowers it
+/// (the weight transposed, the bias broadcast and added): its weight's input
+/// and output dims both lie in the residual stream's group. It is still a
+/// sink along its input dim, so calibration ranks and compensates it like
+/// any other consumer instead of skipping it without a word.
+#[test]
+fn a_residual_layer_is_a_calibration_sink_along_its_input_dim() {
+    const RESIDUAL: &str = r#"
+#bias = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @main(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
+  %w1 = arith.constant dense_resource<w1> : tensor<8x16xf32> loc("enc.0"("m.py":1:1))
+  %w2 = arith.constant dense_resource<w2> : tensor<16x16xf32> loc("enc.1"("m.py":2:1))
+  %b2 = arith.constant dense_resource<b2> : tensor<16xf32> loc("enc.1"("m.py":2:1))
+  %w3 = arith.constant dense_resource<w3> : tensor<16x2xf32> loc("head.0"("m.py":3:1))
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x16xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %h = linalg.matmul ins(%x, %w1 : tensor<4x8xf32>, tensor<8x16xf32>) outs(%f : tensor<4x16xf32>) -> tensor<4x16xf32> loc("enc.0"("m.py":4:1))
+  %et = tensor.empty() : tensor<16x16xf32>
+  %w2t = linalg.transpose ins(%w2 : tensor<16x16xf32>) outs(%et : tensor<16x16xf32>) permutation = [1, 0] loc("enc.1"("m.py":5:1))
+  %r = linalg.matmul ins(%h, %w2t : tensor<4x16xf32>, tensor<16x16xf32>) outs(%f : tensor<4x16xf32>) -> tensor<4x16xf32> loc("enc.1"("m.py":6:1))
+  %bb = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel"]} ins(%b2 : tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x16xf32> loc("enc.1"("m.py":7:1))
+  %rb = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%r, %bb : tensor<4x16xf32>, tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %sum = arith.addf %a, %b : f32
+    linalg.yield %sum : f32
+  } -> tensor<4x16xf32> loc("enc.1"("m.py":8:1))
+  %s = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%h, %rb : tensor<4x16xf32>, tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %sum = arith.addf %a, %b : f32
+    linalg.yield %sum : f32
+  } -> tensor<4x16xf32> loc("enc.2"("m.py":9:1))
+  %e2 = tensor.empty() : tensor<4x2xf32>
+  %f2 = linalg.fill ins(%z : f32) outs(%e2 : tensor<4x2xf32>) -> tensor<4x2xf32>
+  %y = linalg.matmul ins(%s, %w3 : tensor<4x16xf32>, tensor<16x2xf32>) outs(%f2 : tensor<4x2xf32>) -> tensor<4x2xf32> loc("head.0"("m.py":10:1))
+  return %y : tensor<4x2xf32>
+}
+"#;
+    use mcprune::analysis::Dependencies;
+    use mcprune::group::{Groups, HeadUnits};
+    use mcprune::select::calibration::{find_sinks, Bias};
+    use mcprune::tag::{assign, TagOptions};
+    let loaded = crate::common::parse(&crate::common::with_blobs(RESIDUAL, &[("w1", 128), ("w2", 256), ("b2", 16), ("w3", 32)]));
+    let module = loaded.module.op();
+    let a = Dependencies::run(module);
+    let groups = Groups::build(&a, &assign(module, &TagOptions::default()), HeadUnits::Dims);
+    let sinks = find_sinks(&a, &groups);
+    let shape = |s: &mcprune::select::calibration::Sink| a.value(a.weight(s.weight).value).shape.clone();
+    let residual: Vec<_> = sinks.iter().filter(|s| shape(s) == [16, 16]).collect();
+    assert_eq!(residual.len(), 1, "the residual layer is one sink: {sinks:#?}");
+    let sink = residual[0];
+    assert_eq!((sink.w_in, sink.w_out), (1, Some(0)), "torch's [out, in] weight contracts its dim 1");
+    assert!(matches!(sink.bias, Some(Bias::Weight { dim: 0, .. })), "its bias is found: {:?}", sink.bias);
+    assert!(sinks.iter().any(|s| shape(s) == [16, 2]), "the head consumes the stream too: {sinks:#?}");
+}

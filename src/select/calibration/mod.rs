@@ -69,6 +69,63 @@ fn weight_dims_in(a: &Dependencies, w: WeightId, class: ClassId) -> Vec<usize> {
     (0..info.shape.len()).filter(|&d| a.class_of(info.space(d)) == class).collect()
 }
 
+/// The dim of weight `w` that a sink contracts with its activation's
+/// `class`, seen as dim `view_dim` of the operand `view`. Usually the only
+/// dim of the weight in that class; a residual layer (a convolution whose
+/// output is added back to its own input) has its input and output dims in
+/// one class, and then the operand, when it is the weight itself, says
+/// which one the op contracts.
+fn contracted_weight_dim(a: &Dependencies, w: WeightId, class: ClassId, view: Value, view_dim: usize) -> Option<usize> {
+    let dims = weight_dims_in(a, w, class);
+    match dims.len() {
+        1 => Some(dims[0]),
+        0 => None,
+        _ => weight_dim_under_view(a, w, view, view_dim).filter(|d| dims.contains(d)),
+    }
+}
+
+/// Dim `dim` of a view of weight `w` (the weight itself, or transposes of
+/// it) as a dim of the weight, following the views' one-to-one dims back.
+fn weight_dim_under_view(a: &Dependencies, w: WeightId, mut view: Value, mut dim: usize) -> Option<usize> {
+    let weight = a.weight(w).value;
+    // Views are short chains; the bound keeps a malformed cycle finite.
+    for _ in 0..16 {
+        if a.value_id(view)? == weight {
+            return Some(dim);
+        }
+        let def = view.defining_op()?;
+        let source = same_operand_dim(a, def, DimRef { value: view, dim }, |v| a.value_id(v).is_some_and(|v| a.value(v).weight_view))?;
+        (view, dim) = (source.value, source.dim);
+    }
+    None
+}
+
+/// An operand dim of `op` that carries the same indices as `at` (one of its
+/// result dims) and whose value `wanted` accepts: `Same` facts are chained
+/// within an op (a linalg op links its input to its result through its
+/// `outs` operand), so this follows them transitively.
+fn same_operand_dim(a: &Dependencies, op: Op, at: DimRef, wanted: impl Fn(Value) -> bool) -> Option<DimRef> {
+    let facts = &a.facts(a.op_id(op)?).facts;
+    let mut reached = vec![at];
+    let mut next = 0;
+    while next < reached.len() {
+        let here = reached[next];
+        next += 1;
+        for f in facts {
+            let Fact::Same(x, y) = f else { continue };
+            let other = if *x == here { *y } else if *y == here { *x } else { continue };
+            if reached.contains(&other) {
+                continue;
+            }
+            if op.operands().any(|v| v == other.value) && wanted(other.value) {
+                return Some(other);
+            }
+            reached.push(other);
+        }
+    }
+    None
+}
+
 /// Follows a sink's result through reshapes and transposes to the first
 /// add or subtract of a per-channel weight: the bias that compensation
 /// adjusts.
@@ -122,9 +179,9 @@ pub fn find_sinks(a: &Dependencies, groups: &Groups) -> Vec<Sink> {
                 continue;
             }
             let (Some(xv), Some(yv)) = (a.value_id(x.value), a.value_id(y.value)) else { continue };
-            let (act, act_dim, wv) = match (a.value(xv).weight_view, a.value(yv).weight_view) {
-                (false, true) => (xv, x.dim, y.value),
-                (true, false) => (yv, y.dim, x.value),
+            let (act, act_dim, wv, wv_dim) = match (a.value(xv).weight_view, a.value(yv).weight_view) {
+                (false, true) => (xv, x.dim, y.value, y.dim),
+                (true, false) => (yv, y.dim, x.value, x.dim),
                 _ => continue,
             };
             let class = a.class_of_dim(act, act_dim);
@@ -132,10 +189,7 @@ pub fn find_sinks(a: &Dependencies, groups: &Groups) -> Vec<Sink> {
                 continue;
             }
             let Some(weight) = a.weight_behind(wv) else { continue };
-            let dims = weight_dims_in(a, weight, class);
-            if dims.len() != 1 {
-                continue;
-            }
+            let Some(w_in) = contracted_weight_dim(a, weight, class, wv, wv_dim) else { continue };
             // The output-channel class: a result dim the op produces from
             // its weight operand.
             let weight_operand = op.operands().position(|v| v == wv);
@@ -144,11 +198,11 @@ pub fn find_sinks(a: &Dependencies, groups: &Groups) -> Vec<Sink> {
                 _ => None,
             });
             let w_out = out_class.and_then(|c| {
-                let d = weight_dims_in(a, weight, c);
+                let d: Vec<usize> = weight_dims_in(a, weight, c).into_iter().filter(|&d| d != w_in).collect();
                 (d.len() == 1).then(|| d[0])
             });
             let bias = out_class.and_then(|c| find_bias(a, oid, c));
-            sinks.push(Sink { op: oid, act, act_dim, weight, w_in: dims[0], w_out, bias });
+            sinks.push(Sink { op: oid, act, act_dim, weight, w_in, w_out, bias });
         }
     }
     sinks
