@@ -166,6 +166,91 @@ impl Emitter {
         parts
     }
 
+    /// Multi-head attention on `x: [B, F]`, the rows of `x` its tokens:
+    /// q, k and v projections to `heads x head_dim`, split into heads
+    /// (reshape, transpose), scores `q k^T` per head, a sigmoid where a
+    /// model would take a softmax (the keys dim it normalises is no channel
+    /// dim either way), the weighted sum of v, heads merged back and an
+    /// output projection to F. As torch-mlir lowers it: `linalg.batch_matmul`
+    /// or 3-D `tosa.matmul`, transposes and reshapes around them.
+    pub fn attention(&mut self, x: &str, heads: usize, head_dim: usize, loc: &str) -> String {
+        let xs = self.shape(x);
+        let (b, f) = (xs[0], xs[1]);
+        let inner = heads * head_dim;
+        let q = self.linear(x, inner, loc);
+        let k = self.linear(x, inner, loc);
+        let v = self.linear(x, inner, loc);
+        let split = |e: &mut Emitter, t: &str, perms: &[usize]| -> String {
+            let t3 = e.split_heads(t, heads, head_dim, loc);
+            e.permute(&t3, perms, loc)
+        };
+        let q = split(self, &q, &[1, 0, 2]); // [H, B, d]
+        let k = split(self, &k, &[1, 2, 0]); // [H, d, B]
+        let v = split(self, &v, &[1, 0, 2]); // [H, B, d]
+        let scores = self.batch_matmul(&q, &k, loc); // [H, B, B]
+        let weights = self.sigmoid(&scores, loc);
+        let o = self.batch_matmul(&weights, &v, loc); // [H, B, d]
+        let o = self.permute(&o, &[1, 0, 2], loc); // [B, H, d]
+        let merged = match self.dialect() {
+            Dialect::Linalg => self.reassociate(&o, "tensor.collapse_shape", "[[0], [1, 2]]", &[b, inner], loc),
+            Dialect::Tosa => self.reshape(&o, &[b, inner], loc),
+        };
+        self.linear(&merged, f, loc)
+    }
+
+    /// `[B, H*d]` to `[B, H, d]`.
+    fn split_heads(&mut self, x: &str, heads: usize, head_dim: usize, loc: &str) -> String {
+        let b = self.shape(x)[0];
+        match self.dialect() {
+            Dialect::Linalg => self.reassociate(x, "tensor.expand_shape", "[[0], [1, 2]]", &[b, heads, head_dim], loc),
+            Dialect::Tosa => self.reshape(x, &[b, heads, head_dim], loc),
+        }
+    }
+
+    /// `x` with its dims permuted (`linalg.transpose`, `tosa.transpose`).
+    fn permute(&mut self, x: &str, perms: &[usize], loc: &str) -> String {
+        match self.dialect() {
+            Dialect::Linalg => {
+                let xs = self.shape(x);
+                let to: Vec<usize> = perms.iter().map(|&p| xs[p]).collect();
+                let e = self.empty(&to);
+                let v = self.fresh(&to);
+                let p: Vec<String> = perms.iter().map(|p| p.to_string()).collect();
+                self.line(format!(
+                    "{v} = linalg.transpose ins({x} : {}) outs({e} : {}) permutation = [{}] loc(\"{loc}\")",
+                    f32_tensor_type(&xs),
+                    f32_tensor_type(&to),
+                    p.join(", ")
+                ));
+                v
+            }
+            Dialect::Tosa => self.transpose(x, perms, loc),
+        }
+    }
+
+    /// `[N, M, K] x [N, K, P] -> [N, M, P]`.
+    fn batch_matmul(&mut self, a: &str, b: &str, loc: &str) -> String {
+        let (sa, sb) = (self.shape(a), self.shape(b));
+        let out = [sa[0], sa[1], sb[2]];
+        let (ta, tb, to) = (f32_tensor_type(&sa), f32_tensor_type(&sb), f32_tensor_type(&out));
+        match self.dialect() {
+            Dialect::Linalg => {
+                let acc = self.zeros(&out);
+                let v = self.fresh(&out);
+                self.line(format!("{v} = linalg.batch_matmul ins({a}, {b} : {ta}, {tb}) outs({acc} : {to}) -> {to} loc(\"{loc}\")"));
+                v
+            }
+            Dialect::Tosa => {
+                let zp = self.splat(0.0, &[1]);
+                let v = self.fresh(&out);
+                self.line(format!(
+                    "{v} = tosa.matmul {a}, {b}, {zp}, {zp} : ({ta}, {tb}, tensor<1xf32>, tensor<1xf32>) -> {to} loc(\"{loc}\")"
+                ));
+                v
+            }
+        }
+    }
+
     // ------------------------------------------------------------ linalg
 
     /// `x` padded by `p` on both sides of H and W, as torch-mlir pads.

@@ -3,7 +3,8 @@
 //! ...) whose layers are drawn from what real models compose: linear,
 //! convolutions (plain, depthwise, grouped), batch norm as a per-channel
 //! affine, residual adds, concats along channels, chunks, sigmoid gates,
-//! flatten.
+//! flatten, and multi-head self-attention (heads split and merged by
+//! reshapes, scores by batched matmuls).
 //! A component reads an earlier component's output, sometimes joined with a
 //! second input (an action); components whose output nobody reads are
 //! outputs of the model, and so is the last. Components are module paths
@@ -352,10 +353,19 @@ impl Builder {
     /// A block on `[B, F]`.
     fn vector_block(&mut self, x: &str) -> String {
         let f = self.e.shape(x)[1];
-        match self.rng.below(7) {
+        match self.rng.below(8) {
             0 => {
                 let out = 3 + self.rng.below(10);
                 self.linear_block(x, out)
+            }
+            7 => {
+                // Self-attention over the batch rows, added back (a
+                // transformer block without its norm).
+                let (heads, head_dim) = (self.rng.pick(&[1, 2, 4]), self.rng.pick(&[2, 3, 4]));
+                let l = self.loc();
+                let y = self.e.attention(x, heads, head_dim, &l);
+                let l = self.loc();
+                self.e.add(x, &y, &l)
             }
             6 => {
                 // A layer chunked in two, one half gating the other (GRU

@@ -254,6 +254,7 @@ fn random_seeds_cover_the_generator() {
     let text: String = models.iter().map(|m| m.text.as_str()).collect();
     for form in [
         "linalg.matmul",
+        "linalg.batch_matmul",
         "linalg.conv_2d_nchw_fchw",
         "linalg.depthwise_conv_2d_nchw_chw",
         "linalg.conv_2d_ngchw_gfchw",
