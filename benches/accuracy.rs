@@ -13,6 +13,7 @@
 //! ```sh
 //! cargo bench --bench accuracy
 //! cargo bench --bench accuracy -- --quick    # one table: the default against the alternatives
+//! cargo bench --bench accuracy -- --opts "calibration=CALIB" "scope=local"   # chosen settings, at each ratio
 //! ```
 
 mod common;
@@ -78,7 +79,16 @@ fn main() {
     fn named(v: &[(String, String)]) -> Vec<(&str, String)> {
         v.iter().map(|(n, o)| (n.as_str(), o.clone())).collect()
     }
-    let quick = std::env::args().any(|a| a == "--quick");
+    // `-- --opts "OPTIONS" ...`: one row per option string (CALIB stands for
+    // the calibration file), for checking one setting without the tables;
+    // cargo appends `--bench`, which is no setting.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--opts") {
+        let rows: Vec<(String, String)> = args[at + 1..].iter().filter(|a| !a.starts_with("--")).map(|o| (o.clone(), o.replace("CALIB", &calib_path))).collect();
+        table("Chosen settings (main / second head accuracy, % removed):", &named(&rows));
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
     let ranks = |extra: &str| -> Vec<(String, String)> {
         let mut out = Vec::new();
         for rank in ["cost", "mean", "lamp"] {
