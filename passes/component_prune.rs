@@ -36,7 +36,7 @@ use crate::ir::Op;
 use crate::output::write_file;
 pub use crate::pipeline::Outcome;
 use crate::pipeline::{self, Materialize, PruneOptions};
-use crate::rewrite::compensate::Compensate;
+use crate::rewrite::compensate::{Compensate, Refit};
 use crate::select::importance::Norm;
 use crate::select::{Budget, Interfaces, PlanOptions, Rank, Rounding, Scope};
 
@@ -115,6 +115,12 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: "lstsq with calibration",
         help: "make consumers see the removed channels' mean or least-squares reconstruction",
     },
+    OptionSpec {
+        name: "refit",
+        values: "once|sequential",
+        default: "once",
+        help: "fit every consumer on the unpruned activations, or group by group on the activations earlier cuts leave (one more run per group)",
+    },
     OptionSpec { name: "ridge", values: "F", default: "0.001", help: "ridge of the least-squares fit, relative to the data" },
     super::component_groups::REPORT,
     super::component_tag::STRATEGY,
@@ -167,11 +173,19 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
     if compensate != Compensate::None && calibration.is_none() {
         return Err(Error::option("component-prune", "compensate= needs calibration=FILE"));
     }
+    let refit = match values.choice("refit", "once", &["once", "sequential"])? {
+        "sequential" => Refit::Sequential,
+        _ => Refit::Once,
+    };
+    if refit == Refit::Sequential && compensate == Compensate::None {
+        return Err(Error::option("component-prune", "refit=sequential needs calibration=FILE and a compensate= other than none"));
+    }
     let ridge = values.f64_in("ridge", 1e-3, 0.0, f64::INFINITY)?;
     Ok(ComponentPrune {
         options: PruneOptions {
             calibration,
             compensate,
+            refit,
             ridge,
             plan: PlanOptions {
             ratio,

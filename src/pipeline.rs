@@ -10,17 +10,19 @@
 //! and the statistics, and the rewrite consumes the plan. The passes under
 //! `passes/` parse options into [`PruneOptions`] and call [`prune`].
 
-use crate::analysis::Dependencies;
+use crate::analysis::{ClassId, Dependencies};
 use crate::error::{Error, Result};
 use crate::group::{Groups, HeadUnits};
+use crate::ir::exec::Tensor;
 use crate::ir::{dense, Op};
 use crate::report::{flops, Report};
 use crate::rewrite;
-use crate::rewrite::compensate::{self, Compensate};
-use crate::select::calibration::{self, Activations, Sink};
+use crate::rewrite::compensate::{self, Compensate, Refit, Source};
+use crate::select::calibration::{self, Activations, Sink, WeightSnapshot};
 use crate::select::counts::WeightCounts;
 use crate::select::{select, PlanOptions, PrunePlan};
 use crate::tag::{assign, ComponentMap, TagOptions};
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 /// How the plan reaches the IR.
@@ -43,6 +45,8 @@ pub struct PruneOptions {
     /// Sample inputs (`calibration=FILE`: `.npz`, `.npy` or `.json`).
     pub calibration: Option<String>,
     pub compensate: Compensate,
+    /// Which activations the compensation fits see.
+    pub refit: Refit,
     pub ridge: f64,
 }
 
@@ -68,7 +72,10 @@ pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
     let mut plan = select(&deps, &groups, &components, &with_statistics(&opts.plan, statistics.as_ref()))?;
     timer.done("selection");
     if let Some(stats) = &statistics {
-        let notes = compensate::apply(&deps, &plan, &stats.sinks, &stats.activations, opts.compensate, opts.ridge)?;
+        let notes = match opts.refit {
+            Refit::Once => compensate::apply(&deps, &plan, &stats.sinks, Source::Unpruned(&stats.activations, opts.compensate), opts.ridge)?,
+            Refit::Sequential => compensate_sequentially(module, &deps, &groups, &plan, stats, opts)?,
+        };
         plan.notes.extend(notes);
         timer.done("compensation");
     }
@@ -83,9 +90,83 @@ pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
 
 /// What one instrumented run recorded, for ranking and compensation.
 struct Statistics {
+    inputs: Vec<Tensor>,
     sinks: Vec<Sink>,
     activations: Activations,
     importance: std::collections::BTreeMap<usize, Vec<f64>>,
+}
+
+/// `refit=sequential`: compensates group by group, in the program order of
+/// the layers that consume each group, every fit on activations recorded
+/// from the model as the earlier groups left it (compensated, and their
+/// channels masked), so that a layer's fit sees the inputs it will get
+/// rather than the unpruned ones. Masking in place changes no shape; the
+/// rewrite then removes what is masked.
+fn compensate_sequentially(
+    module: Op,
+    deps: &Dependencies,
+    groups: &Groups,
+    plan: &PrunePlan,
+    stats: &Statistics,
+    opts: &PruneOptions,
+) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
+    let unpruned = WeightSnapshot::take(deps);
+    for g in groups_in_sink_order(deps, groups, plan, &stats.sinks) {
+        let classes: BTreeSet<ClassId> = groups.groups[g].members.iter().map(|m| m.class).collect();
+        let sinks: Vec<Sink> = stats.sinks.iter().filter(|s| classes.contains(&deps.class_of_dim(s.act, s.act_dim))).cloned().collect();
+        let mut stage = plan.clone();
+        stage.removed.retain(|&id, _| id == g);
+        stage.class_removed.retain(|c, _| classes.contains(c));
+        if !sinks.is_empty() {
+            notes.extend(refit_stage(module, deps, &stage, &sinks, &stats.inputs, &unpruned, opts)?);
+        }
+        rewrite::mask::apply(deps, groups, &stage)?;
+    }
+    notes.sort();
+    notes.dedup();
+    Ok(notes)
+}
+
+/// Unpruned activations kept at once to pair them with the current ones;
+/// beyond this, a stage fits the current activations alone.
+const PAIRED_BUDGET_BYTES: usize = 1 << 30;
+
+/// One group's consumers fitted on the model as the earlier stages left
+/// it: with `lstsq`, to give back what they computed in the unpruned model
+/// (paired runs); with `mean`, or past the memory budget, to rebuild their
+/// removed inputs from the current kept ones.
+fn refit_stage(module: Op, deps: &Dependencies, stage: &PrunePlan, sinks: &[Sink], inputs: &[Tensor], unpruned: &WeightSnapshot, opts: &PruneOptions) -> Result<Vec<String>> {
+    if opts.compensate == Compensate::Lstsq {
+        if let Some(paired) = calibration::record_paired(module, deps, sinks, inputs, unpruned, PAIRED_BUDGET_BYTES)? {
+            return compensate::apply(deps, stage, sinks, Source::Paired(&paired), opts.ridge);
+        }
+    }
+    let activations = calibration::record(module, deps, sinks, inputs)?;
+    let mut notes = compensate::apply(deps, stage, sinks, Source::Unpruned(&activations, opts.compensate), opts.ridge)?;
+    if opts.compensate == Compensate::Lstsq {
+        notes.push(format!(
+            "refit=sequential: the unpruned activations of some consumers exceed {} MiB, so they were fitted on the current activations alone",
+            PAIRED_BUDGET_BYTES >> 20
+        ));
+    }
+    Ok(notes)
+}
+
+/// The plan's pruned groups, ordered by the first layer that consumes
+/// their channels (groups no layer consumes first).
+fn groups_in_sink_order(deps: &Dependencies, groups: &Groups, plan: &PrunePlan, sinks: &[Sink]) -> Vec<usize> {
+    let mut order: Vec<(usize, usize)> = plan
+        .removed
+        .keys()
+        .map(|&g| {
+            let classes: BTreeSet<ClassId> = groups.groups[g].members.iter().map(|m| m.class).collect();
+            let first = sinks.iter().filter(|s| classes.contains(&deps.class_of_dim(s.act, s.act_dim))).map(|s| s.op.index()).min();
+            (first.unwrap_or(0), g)
+        })
+        .collect();
+    order.sort();
+    order.into_iter().map(|(_, g)| g).collect()
 }
 
 /// Runs the model on the calibration inputs, if any were given.
@@ -97,7 +178,7 @@ fn calibrate(module: Op, deps: &Dependencies, groups: &Groups, opts: &PruneOptio
     let activations = calibration::record(module, deps, &sinks, &inputs)?;
     tracing::debug!(elapsed = ?started.elapsed(), "calibration run");
     let importance = calibration::importance(deps, groups, &sinks, &activations)?;
-    Ok(Some(Statistics { sinks, activations, importance }))
+    Ok(Some(Statistics { inputs, sinks, activations, importance }))
 }
 
 /// The selection options, ranking by activations where they were recorded.

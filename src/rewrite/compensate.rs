@@ -19,7 +19,7 @@ use crate::analysis::facts::Fact;
 use crate::analysis::{ClassId, Dependencies, OpId, WeightId};
 use crate::error::Result;
 use crate::ir::{dense, describe};
-use crate::select::calibration::{weight_data, Activations, Bias, Moments, Sink};
+use crate::select::calibration::{weight_data, Activations, Bias, Moments, PairedActivations, PairedMoments, Sink};
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::Solve;
 use crate::parallel;
@@ -34,21 +34,47 @@ pub enum Compensate {
     Lstsq,
 }
 
+/// Which activations the fits see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refit {
+    /// The unpruned model's, from the one calibration run.
+    Once,
+    /// Group by group in program order, each fitted on the activations of
+    /// the model whose earlier groups are already compensated and masked:
+    /// one more run per pruned group.
+    Sequential,
+}
+
 /// How the removed channels are rebuilt from the kept ones.
 struct Fit {
     kept: Vec<usize>,
-    removed: Vec<usize>,
-    /// `kept x removed`; zero for the mean only.
+    /// The channels rebuilt: the removed ones, or every one when the fit
+    /// maps the current activation back to the unpruned one.
+    targets: Vec<usize>,
+    /// `kept x targets`, added to the identity on the kept channels; zero
+    /// for the mean only.
     coef: Mat<f64>,
-    /// Per removed channel, the constant part.
+    /// Per target channel, the constant part.
     shift: Vec<f64>,
+}
+
+/// What the fits are made from.
+pub enum Source<'a> {
+    /// The unpruned model's activations: the removed channels are rebuilt
+    /// from the kept ones (`compensate=mean|lstsq`).
+    Unpruned(&'a Activations, Compensate),
+    /// The unpruned and the current model's activations on the same rows:
+    /// every channel the consumer read in the unpruned model is rebuilt
+    /// from the kept channels as the current model computes them
+    /// (`refit=sequential` with `lstsq`).
+    Paired(&'a PairedActivations),
 }
 
 /// Rewrites consumer weights and biases for the plan's removed channels.
 /// Returns notes on sinks it could not compensate.
-pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], acts: &Activations, mode: Compensate, ridge: f64) -> Result<Vec<String>> {
+pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], source: Source, ridge: f64) -> Result<Vec<String>> {
     let mut notes = Vec::new();
-    if mode == Compensate::None {
+    if matches!(source, Source::Unpruned(_, Compensate::None)) {
         return Ok(notes);
     }
     let mut new_data: BTreeMap<WeightId, Vec<f32>> = BTreeMap::new();
@@ -62,13 +88,21 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], acts: &Activati
                 describe::op(a.op(norm))
             ));
         }
-        let recorded: Vec<&Moments> = group.iter().filter_map(|s| acts.moments.get(&s.act).map(|(_, m)| m)).collect();
-        if recorded.len() != group.len() {
+        let removed: Vec<usize> = plan.class_removed[&a.class_of_dim(s0.act, s0.act_dim)].iter().map(|&i| i as usize).collect();
+        let fitted = match source {
+            Source::Unpruned(acts, mode) => {
+                let recorded: Vec<&Moments> = group.iter().filter_map(|s| acts.moments.get(&s.act).map(|(_, m)| m)).collect();
+                (recorded.len() == group.len()).then(|| fit(&recorded, removed, mode, ridge))
+            }
+            Source::Paired(paired) => {
+                let recorded: Vec<&PairedMoments> = group.iter().filter_map(|s| paired.moments.get(&s.act).map(|(_, m)| m)).collect();
+                (recorded.len() == group.len()).then(|| paired_fit(&recorded, &removed, ridge))
+            }
+        };
+        let Some((fit, failed)) = fitted else {
             notes.push(format!("no compensation at {}: its activation is not recorded", describe::op(a.op(s0.op))));
             continue;
-        }
-        let removed: Vec<usize> = plan.class_removed[&a.class_of_dim(s0.act, s0.act_dim)].iter().map(|&i| i as usize).collect();
-        let (fit, failed) = fit(&recorded, removed, mode, ridge);
+        };
         if failed {
             notes.push(format!("least squares failed at {}; compensated the mean only", describe::op(a.op(s0.op))));
         }
@@ -77,7 +111,7 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], acts: &Activati
         // Written back even unchanged (mean only): the constant is renamed
         // `_compensated` either way.
         let data = new_data.entry(w).or_insert_with(|| orig.clone());
-        if mode == Compensate::Lstsq {
+        if !matches!(source, Source::Unpruned(_, Compensate::Mean)) {
             fold_into_kept(data, &orig, &shape, w_in, &fit);
         }
         // The constant part goes to the bias, along the weight's output dim.
@@ -136,14 +170,14 @@ fn fit(recorded: &[&Moments], removed: Vec<usize>, mode: Compensate, ridge: f64)
     let rows: usize = recorded.iter().map(|m| m.rows()).sum();
     let mean: Vec<f64> = (0..channels).map(|c| recorded.iter().map(|m| m.sums()[c]).sum::<f64>() / rows.max(1) as f64).collect();
     let (nk, nr) = (kept.len(), removed.len());
-    let mut fit = Fit { coef: Mat::zeros(nk, nr), shift: removed.iter().map(|&r| mean[r]).collect(), kept, removed };
+    let mut fit = Fit { coef: Mat::zeros(nk, nr), shift: removed.iter().map(|&r| mean[r]).collect(), kept, targets: removed };
     if mode != Compensate::Lstsq || nk == 0 || nr == 0 {
         return (fit, false);
     }
     let pooled: Option<Vec<f32>> = recorded.iter().map(|m| m.kept_rows()).collect::<Option<Vec<&[f32]>>>().map(|r| r.concat());
     let coef = match pooled {
-        Some(x) if rows < nk => few_rows_fit(&x, &mean, &fit.kept, &fit.removed, ridge),
-        _ => gram_fit(recorded, &mean, &fit.kept, &fit.removed, ridge),
+        Some(x) if rows < nk => few_rows_fit(&x, &mean, &fit.kept, &fit.targets, ridge),
+        _ => gram_fit(recorded, &mean, &fit.kept, &fit.targets, ridge),
     };
     match coef {
         Some(x) => {
@@ -170,6 +204,49 @@ fn gram_fit(recorded: &[&Moments], mean: &[f64], kept: &[usize], removed: &[usiz
     let gram = Mat::<f64>::from_fn(nk, nk, |i, j| centred(i, kept[j]));
     let rhs = Mat::<f64>::from_fn(nk, removed.len(), |i, j| centred(i, removed[j]));
     ridge_solve(gram, rhs, ridge)
+}
+
+/// The unpruned activation `x` (every channel) fitted on the kept channels
+/// of the current one `y`, pooled over the recorded activations, ridge-
+/// regularised: `x ~ Aᵀ y_k + c`. The consumer's kept columns become
+/// `W A` (`coef` holds `A` minus the identity on the kept channels, as
+/// [`fold_into_kept`] adds it) and its bias takes `W c`. The flag says the
+/// solve failed; the fit then only moves the means.
+fn paired_fit(recorded: &[&PairedMoments], removed: &[usize], ridge: f64) -> (Fit, bool) {
+    let channels = recorded[0].channels();
+    let removed_set: BTreeSet<usize> = removed.iter().copied().collect();
+    let kept: Vec<usize> = (0..channels).filter(|c| !removed_set.contains(c)).collect();
+    let rows = recorded.iter().map(|m| m.rows()).sum::<usize>().max(1) as f64;
+    let mean = |pick: fn(&PairedMoments) -> &[f64]| -> Vec<f64> {
+        (0..channels).map(|c| recorded.iter().map(|m| pick(m)[c]).sum::<f64>() / rows).collect()
+    };
+    let (mx, my) = (mean(|m| m.sums().0), mean(|m| m.sums().1));
+    let targets: Vec<usize> = (0..channels).collect();
+    let is_kept: Vec<bool> = (0..channels).map(|c| !removed_set.contains(&c)).collect();
+    // Failing a solve: kept channels keep their weights and shift by the
+    // difference of the means; removed ones are their unpruned mean.
+    let means_only = Fit {
+        coef: Mat::zeros(kept.len(), channels),
+        shift: (0..channels).map(|c| mx[c] - if is_kept[c] { my[c] } else { 0.0 }).collect(),
+        kept: kept.clone(),
+        targets: targets.clone(),
+    };
+    if kept.is_empty() {
+        return (means_only, false);
+    }
+    let mut yy = Mat::<f64>::zeros(channels, channels);
+    let mut yx = Mat::<f64>::zeros(channels, channels);
+    for m in recorded {
+        let (p, q) = m.products();
+        yy += p;
+        yx += q;
+    }
+    let gram = Mat::<f64>::from_fn(kept.len(), kept.len(), |i, j| yy[(kept[i], kept[j])] - rows * my[kept[i]] * my[kept[j]]);
+    let rhs = Mat::<f64>::from_fn(kept.len(), channels, |i, c| yx[(kept[i], c)] - rows * my[kept[i]] * mx[c]);
+    let Some(a) = ridge_solve(gram, rhs, ridge) else { return (means_only, true) };
+    let shift = (0..channels).map(|c| mx[c] - kept.iter().enumerate().map(|(i, &k)| a[(i, c)] * my[k]).sum::<f64>()).collect();
+    let coef = Mat::<f64>::from_fn(kept.len(), channels, |i, c| a[(i, c)] - if kept[i] == c { 1.0 } else { 0.0 });
+    (Fit { kept, targets, coef, shift }, false)
 }
 
 /// The same fit from the centred rows when there are fewer rows `m` than
@@ -211,18 +288,19 @@ fn ridge_solve_with(mut g: Mat<f64>, b: Mat<f64>, lambda: f64) -> Option<Mat<f64
     finite.then_some(x)
 }
 
-/// `W[.., k, ..] += sum_r W[.., r, ..] * A[k, r]` along input dim `w_in`:
-/// with `W` seen as `(outer * inner) x n_in`, `W_k += W_r Aᵀ`.
+/// `W[.., k, ..] += sum_t W[.., t, ..] * A[k, t]` along input dim `w_in`
+/// (`t` the fit's targets): with `W` seen as `(outer * inner) x n_in`,
+/// `W_k += W_t Aᵀ`.
 fn fold_into_kept(data: &mut [f32], orig: &[f32], shape: &[usize], w_in: usize, fit: &Fit) {
     let inner: usize = shape[w_in + 1..].iter().product();
     let outer: usize = shape[..w_in].iter().product();
     let n_in = shape[w_in];
     let at = |row: usize, c: usize| ((row / inner) * n_in + c) * inner + row % inner;
     // In f32, the weights' own precision: the fit is solved in f64.
-    let removed = Mat::<f32>::from_fn(outer * inner, fit.removed.len(), |row, j| orig[at(row, fit.removed[j])]);
-    let coef = Mat::<f32>::from_fn(fit.kept.len(), fit.removed.len(), |i, j| fit.coef[(i, j)] as f32);
+    let targets = Mat::<f32>::from_fn(outer * inner, fit.targets.len(), |row, j| orig[at(row, fit.targets[j])]);
+    let coef = Mat::<f32>::from_fn(fit.kept.len(), fit.targets.len(), |i, j| fit.coef[(i, j)] as f32);
     let mut add = Mat::<f32>::zeros(outer * inner, fit.kept.len());
-    matmul(add.as_mut(), Accum::Replace, removed.as_ref(), coef.transpose(), 1.0, parallel::for_product(outer * inner, fit.removed.len(), fit.kept.len()));
+    matmul(add.as_mut(), Accum::Replace, targets.as_ref(), coef.transpose(), 1.0, parallel::for_product(outer * inner, fit.targets.len(), fit.kept.len()));
     for (i, &k) in fit.kept.iter().enumerate() {
         for row in 0..outer * inner {
             data[at(row, k)] += add[(row, i)];
@@ -230,10 +308,10 @@ fn fold_into_kept(data: &mut [f32], orig: &[f32], shape: &[usize], w_in: usize, 
     }
 }
 
-/// Per output channel `o`: `sum_r c_r * sum(W[o, r, ..])`.
+/// Per output channel `o`: `sum_t c_t * sum(W[o, t, ..])`.
 fn bias_delta(orig: &[f32], shape: &[usize], w_in: usize, w_out: usize, fit: &Fit) -> Vec<f64> {
     let mut shift_of = vec![0f64; shape[w_in]];
-    for (&r, &c) in fit.removed.iter().zip(&fit.shift) {
+    for (&r, &c) in fit.targets.iter().zip(&fit.shift) {
         shift_of[r] = c;
     }
     let stride = |d: usize| shape[d + 1..].iter().product::<usize>();

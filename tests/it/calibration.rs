@@ -223,3 +223,27 @@ func.func @main(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
     assert!(matches!(sink.bias, Some(Bias::Weight { dim: 0, .. })), "its bias is found: {:?}", sink.bias);
     assert!(sinks.iter().any(|s| shape(s) == [16, 2]), "the head consumes the stream too: {sinks:#?}");
 }
+
+/// `refit=sequential` fits each group's consumers on the activations the
+/// earlier groups' cuts leave, so on the planner (a chain of components
+/// inside a loop) it stays at least as close to the unpruned model as one
+/// fit on the unpruned activations, and it removes the same channels.
+#[test]
+fn sequential_refit_is_at_least_as_close_as_one_fit() {
+    let path = fixture(PLANNER);
+    let heldout: Vec<Vec<Tensor>> = (0..8).map(|k| vec![Tensor { shape: vec![4, 6], data: normal(200 + k, 24) }]).collect();
+    let teacher = run_sets(load(&path).module.op(), &heldout).expect("the unpruned planner runs");
+    let file = TempFile::new("planner-refit.json", &json_inputs(&[Tensor { shape: vec![64, 6], data: normal(9, 64 * 6) }]));
+    let loss = |options: &str| {
+        let (model, outcome) = prune(&path, &options.replace("FILE", &file.path()));
+        let outputs = run_sets(model.module.op(), &heldout).unwrap_or_else(|e| panic!("{options}: {e}"));
+        (mse(&outputs, &teacher), outcome)
+    };
+    for ratio in ["0.3", "0.5"] {
+        let (once, a) = loss(&format!("ratio={ratio} calibration=FILE"));
+        let (sequential, b) = loss(&format!("ratio={ratio} calibration=FILE refit=sequential"));
+        assert_eq!(a.plan.removed, b.plan.removed, "ratio {ratio}: the refit changed the selection");
+        assert!(once > 0.0, "ratio {ratio}: pruning left the outputs unchanged");
+        assert!(sequential <= once * 1.0001, "ratio {ratio}: sequential {sequential} against once {once}");
+    }
+}

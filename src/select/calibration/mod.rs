@@ -25,7 +25,7 @@ mod inputs;
 mod moments;
 
 pub use inputs::read_inputs;
-pub use moments::Moments;
+pub use moments::{Moments, PairedMoments};
 
 use crate::analysis::facts::{DimRef, Fact};
 use crate::analysis::rules::{self, Role};
@@ -206,6 +206,84 @@ pub fn find_sinks(a: &Dependencies, groups: &Groups) -> Vec<Sink> {
         }
     }
     sinks
+}
+
+/// The weight constants' values at one moment, to run the model as it was
+/// (`refit=sequential` pairs the unpruned activations with the current
+/// ones).
+pub struct WeightSnapshot(Vec<(Op, &'static str, crate::ir::Attribute)>);
+
+impl WeightSnapshot {
+    pub fn take(a: &Dependencies) -> WeightSnapshot {
+        WeightSnapshot(
+            a.weights()
+                .iter()
+                .filter_map(|w| {
+                    let op = a.op(w.op);
+                    dense::constant_value(op).map(|(name, attr)| (op, name, attr))
+                })
+                .collect(),
+        )
+    }
+
+    /// Puts these values back; returns the ones they replace.
+    pub fn restore(&self) -> WeightSnapshot {
+        let mut replaced = Vec::with_capacity(self.0.len());
+        for &(op, name, attr) in &self.0 {
+            if let Some(now) = op.attribute(name) {
+                replaced.push((op, name, now));
+            }
+            op.set_attribute(name, attr);
+        }
+        WeightSnapshot(replaced)
+    }
+}
+
+/// Paired activations by value: the channel dim and the statistics of the
+/// unpruned (x) and current (y) model on the same rows.
+pub struct PairedActivations {
+    pub moments: HashMap<ValueId, (usize, PairedMoments)>,
+}
+
+/// Runs the module twice on `inputs`: with the `unpruned` weights, keeping
+/// every sink activation (at most `budget` bytes of them), then with its
+/// current weights, pairing each activation with the unpruned one of the
+/// same call. `None` when the unpruned activations exceed the budget.
+pub fn record_paired(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor], unpruned: &WeightSnapshot, budget: usize) -> Result<Option<PairedActivations>> {
+    let sets = exec::split_batches(module, inputs)?;
+    let mut wanted: Vec<(ValueId, usize)> = Vec::new();
+    for s in sinks {
+        let ty = a.value(s.act).value.ty();
+        let f32_static = ty.static_shape().is_some() && ty.element_type().map(|e| e.to_string()).as_deref() == Some("f32");
+        if f32_static && !wanted.iter().any(|(v, _)| *v == s.act) {
+            wanted.push((s.act, s.act_dim));
+        }
+    }
+    let values: Vec<Value> = wanted.iter().map(|(vid, _)| a.value(*vid).value).collect();
+    let mut kept: Vec<Vec<Tensor>> = vec![Vec::new(); wanted.len()];
+    let mut bytes = 0usize;
+    let current = unpruned.restore();
+    let ran = exec::run_probed(module, &sets, &values, &mut |k, t| {
+        bytes += t.data.len() * 4;
+        if bytes <= budget {
+            kept[k].push(t);
+        }
+    });
+    current.restore();
+    ran?;
+    if bytes > budget {
+        return Ok(None);
+    }
+    let mut stats: Vec<PairedMoments> = wanted.iter().map(|&(v, d)| PairedMoments::new(a.value(v).shape[d] as usize)).collect();
+    let mut calls = vec![0usize; wanted.len()];
+    exec::run_probed(module, &sets, &values, &mut |k, t| {
+        if let Some(x) = kept[k].get(calls[k]) {
+            stats[k].add(x, &t, wanted[k].1);
+        }
+        calls[k] += 1;
+    })?;
+    let moments = wanted.iter().zip(stats).map(|(&(v, d), m)| (v, (d, m))).collect();
+    Ok(Some(PairedActivations { moments }))
 }
 
 /// Recorded activations, by value: the channel dim and its statistics.

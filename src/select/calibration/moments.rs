@@ -163,6 +163,77 @@ impl Moments {
     }
 }
 
+/// One activation seen twice on the same rows: `x` as the unpruned model
+/// computes it (what a consumer should keep seeing) and `y` as the model
+/// being pruned computes it (what the consumer will get). Sums, and the
+/// uncentred products `YᵀY` and `YᵀX` that a least-squares fit of `x` on `y`
+/// needs (`refit=sequential`).
+#[derive(Clone, Debug)]
+pub struct PairedMoments {
+    channels: usize,
+    rows: usize,
+    sum_x: Vec<f64>,
+    sum_y: Vec<f64>,
+    yy: Mat<f64>,
+    yx: Mat<f64>,
+}
+
+impl PairedMoments {
+    pub fn new(channels: usize) -> PairedMoments {
+        PairedMoments {
+            channels,
+            rows: 0,
+            sum_x: vec![0.0; channels],
+            sum_y: vec![0.0; channels],
+            yy: Mat::zeros(channels, channels),
+            yx: Mat::zeros(channels, channels),
+        }
+    }
+
+    /// Adds one computed value of the activation from each model (the same
+    /// shape), channels along `dim`.
+    pub fn add(&mut self, x: &Tensor, y: &Tensor, dim: usize) {
+        if x.shape != y.shape {
+            return;
+        }
+        let (rows, channels, xb) = channels_last(x, dim);
+        let (_, _, yb) = channels_last(y, dim);
+        if channels != self.channels || rows == 0 {
+            return;
+        }
+        for (row_x, row_y) in xb.chunks_exact(channels).zip(yb.chunks_exact(channels)) {
+            for c in 0..channels {
+                self.sum_x[c] += row_x[c] as f64;
+                self.sum_y[c] += row_y[c] as f64;
+            }
+        }
+        self.rows += rows;
+        let xm = Mat::<f64>::from_fn(rows, channels, |r, c| xb[r * channels + c] as f64);
+        let ym = Mat::<f64>::from_fn(rows, channels, |r, c| yb[r * channels + c] as f64);
+        let par = parallel::for_product(channels, rows, channels);
+        matmul(self.yy.as_mut(), Accum::Add, ym.transpose(), ym.as_ref(), 1.0, par);
+        matmul(self.yx.as_mut(), Accum::Add, ym.transpose(), xm.as_ref(), 1.0, par);
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Per-channel sums of `x` and of `y` (for pooling several activations).
+    pub fn sums(&self) -> (&[f64], &[f64]) {
+        (&self.sum_x, &self.sum_y)
+    }
+
+    /// `YᵀY` and `YᵀX`, uncentred, `channels x channels`.
+    pub fn products(&self) -> (&Mat<f64>, &Mat<f64>) {
+        (&self.yy, &self.yx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +241,29 @@ mod tests {
     fn tensor(shape: &[i64], f: impl Fn(usize) -> f32) -> Tensor {
         let n = shape.iter().product::<i64>() as usize;
         Tensor { shape: shape.to_vec(), data: (0..n).map(f).collect() }
+    }
+
+    /// Paired products are those of the rows, whichever dim holds the
+    /// channels, and the two models' rows stay paired.
+    #[test]
+    fn paired_products_are_the_rows_products() {
+        let x = tensor(&[2, 3, 4], |i| ((i * 37 % 11) as f32 - 5.0) * 0.5);
+        let y = tensor(&[2, 3, 4], |i| ((i * 13 % 7) as f32 - 3.0) * 0.25);
+        let mut paired = PairedMoments::new(3);
+        paired.add(&x, &y, 1);
+        assert_eq!(paired.rows(), 8);
+        let ((_, _, xb), (_, _, yb)) = (channels_last(&x, 1), channels_last(&y, 1));
+        let (yy, yx) = paired.products();
+        for a in 0..3 {
+            for b in 0..3 {
+                let direct = |p: &[f32], q: &[f32]| (0..8).map(|r| p[r * 3 + a] as f64 * q[r * 3 + b] as f64).sum::<f64>();
+                assert!((yy[(a, b)] - direct(&yb, &yb)).abs() < 1e-9);
+                assert!((yx[(a, b)] - direct(&yb, &xb)).abs() < 1e-9);
+            }
+        }
+        let (sx, sy) = paired.sums();
+        assert!((sx[1] - (0..8).map(|r| xb[r * 3 + 1] as f64).sum::<f64>()).abs() < 1e-9);
+        assert!((sy[2] - (0..8).map(|r| yb[r * 3 + 2] as f64).sum::<f64>()).abs() < 1e-9);
     }
 
     /// The cross products are those of the rows, whether the rows were kept
