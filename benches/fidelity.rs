@@ -14,6 +14,7 @@
 //!
 //! ```sh
 //! cargo bench --bench fidelity
+//! cargo bench --bench fidelity -- --opts "calibration=CALIB" "calibration=CALIB refit=sequential"
 //! ```
 
 mod common;
@@ -101,8 +102,18 @@ fn main() {
             format!("{:.2}x ({:.1}%)", loss[set] / base[set], reached * 100.0)
         })
     };
+    // `-- --opts "OPTIONS" ...`: one row per option string (CALIB stands for
+    // the calibration file), on the odd rows; cargo appends `--bench`.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--opts") {
+        let rows: Vec<(String, String)> =
+            args[at + 1..].iter().filter(|a| !a.starts_with("--")).map(|o| (o.clone(), o.replace("CALIB", &calib_path))).collect();
+        let named: Vec<(&str, String)> = rows.iter().map(|(n, o)| (n.as_str(), o.clone())).collect();
+        table("Chosen settings, task loss on the odd rows against the unpruned model's:", &named, 1, &[&all, &odd]);
+        return;
+    }
     // `cargo bench --bench fidelity -- --selection`: only the selection tables.
-    let selection_only = std::env::args().any(|a| a == "--selection");
+    let selection_only = args.iter().any(|a| a == "--selection");
     if !selection_only {
         standard_tables(&table, &calib_path, &all, &odd);
     }
