@@ -14,6 +14,11 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <cstdio>
+#include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
+
 extern "C" {
 
 /// Returns true and the blob's bytes when `attr` is a `dense_resource` whose
@@ -60,6 +65,50 @@ MlirModule mcpruneParseFileAligned(MlirContext ctx, MlirStringRef path) {
   if (!module)
     return MlirModule{nullptr};
   return wrap(module.release());
+}
+
+/// Whether [lo, hi) lies in one read-only mapping of a file, by
+/// /proc/self/maps: such pages were never written, so dropping them loses
+/// nothing (the next read faults them in from the file again). Heap and
+/// anonymous memory never qualify: dropping those would zero them.
+static bool inReadOnlyFileMapping(uintptr_t lo, uintptr_t hi) {
+  FILE *maps = std::fopen("/proc/self/maps", "r");
+  if (!maps)
+    return false;
+  char line[4096];
+  bool found = false;
+  while (!found && std::fgets(line, sizeof line, maps)) {
+    unsigned long start = 0, end = 0, inode = 0;
+    char perms[8] = {0};
+    int path = 0;
+    if (std::sscanf(line, "%lx-%lx %7s %*s %*s %lu %n", &start, &end, perms,
+                    &inode, &path) < 4)
+      continue;
+    bool file = inode != 0 && path > 0 && line[path] == '/';
+    found = lo >= start && hi <= end && file && perms[1] == '-';
+  }
+  std::fclose(maps);
+  return found;
+}
+
+/// Drops from memory the pages of a `dense_resource` blob that points into
+/// the mapped input file (bytecode input), once the pruned copy of that
+/// weight exists: without this the original weights stay resident beside
+/// their copies until the module is printed. Pages at the blob's ends that
+/// it shares with its neighbours are kept. Returns whether pages were
+/// dropped; blobs in the heap (text input, pruned copies) are left alone.
+bool mcpruneReleaseMappedBlob(MlirAttribute attr) {
+  const void *data = nullptr;
+  size_t size = 0;
+  if (!mcpruneDenseResourceGetBlob(attr, &data, &size) || size == 0)
+    return false;
+  uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t begin = reinterpret_cast<uintptr_t>(data);
+  uintptr_t lo = (begin + page - 1) / page * page;
+  uintptr_t hi = (begin + size) / page * page;
+  if (hi <= lo || !inReadOnlyFileMapping(begin, begin + size))
+    return false;
+  return madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED) == 0;
 }
 
 } // extern "C"

@@ -230,9 +230,11 @@ fn cut_resources_diagnostic(file: &str, cut: &source::CutResources) -> Diagnosti
 }
 
 /// Reads and parses a file; for tests, tools and benchmarks.
+/// MLIR reads the file, as for `mcprune-opt`'s own input (a bytecode
+/// file's blobs then point into its mapping).
 pub fn load_file(context: &Context, path: &str) -> Result<OwnedOp, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    parse_module(context, &bytes, path).map_err(|diags| {
+    parse_file(context, path).map_err(|diags| {
+        let bytes = std::fs::read(path).unwrap_or_default();
         let mut files = SourceFiles::new(path);
         files.add(path, String::from_utf8_lossy(&bytes).into_owned());
         diags.iter().map(|d| files.render(d)).collect()

@@ -14,6 +14,27 @@ extern "C" {
     /// `csrc/`: the data of a `dense_resource` attribute's blob; false when
     /// the blob is missing.
     fn mcpruneDenseResourceGetBlob(attr: MlirAttribute, data: *mut *const c_void, size: *mut usize) -> bool;
+    /// `csrc/`: drops the resident pages of a blob that points into a
+    /// read-only mapping of the input file; false when it does not.
+    fn mcpruneReleaseMappedBlob(attr: MlirAttribute) -> bool;
+}
+
+/// Blobs smaller than this are not worth a look at the process' mappings.
+const RELEASE_MIN_BYTES: usize = 1 << 20;
+
+/// Lets the OS drop the memory of `op`'s weight data when it is a blob of
+/// the mapped input file (bytecode input): called once its pruned copy
+/// exists, so that original and copy are not both resident. Reading the
+/// weight again later stays correct (the pages come back from the file).
+/// Returns whether pages were dropped.
+pub fn release_mapped_weight(op: super::Op) -> bool {
+    let Some((_, attr)) = constant_value(op) else { return false };
+    if !attr.is_dense_resource() || FloatElements::read(attr).ok().flatten().is_none_or(|d| d.bytes().len() < RELEASE_MIN_BYTES) {
+        return false;
+    }
+    // SAFETY: live attribute (module invariant); the shim only drops pages
+    // of a read-only file mapping, which later reads fault in again.
+    unsafe { mcpruneReleaseMappedBlob(attr.0) }
 }
 
 /// Where a weight constant's bytes live.

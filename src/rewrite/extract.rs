@@ -337,6 +337,8 @@ impl<'a> Rebuild<'a> {
                     self.splat_weights += shape.iter().product::<i64>() as u64;
                 }
                 clone.result(0).set_type(new_ty);
+                // The copy exists: the original need not stay resident.
+                let _released = dense::release_mapped_weight(op);
                 (op, clone)
             }
             Fold::Splat { op, shape } => {

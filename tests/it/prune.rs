@@ -192,3 +192,58 @@ fn a_shared_count_constant_is_split_not_changed_in_place() {
     assert_eq!(constant("arith.divf"), "2.000000e+00", "the mean divides by the kept count\n{out}");
     assert_eq!(constant("arith.mulf"), "4.000000e+00", "the other reader keeps its constant\n{out}");
 }
+
+/// Bytecode input keeps weights as blobs in a read-only mapping of the
+/// file; once a weight's pruned copy exists the rewrite lets the OS drop
+/// the original's pages (peak memory, BENCHMARKS.md). Dropping them loses
+/// nothing: a later read gets the same bytes back from the file. Blobs in
+/// the heap (text input) are never dropped, which would zero them.
+#[test]
+fn mapped_weights_are_released_without_losing_data() {
+    let dir = std::env::temp_dir().join(format!("mcprune-release-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let (text, bytecode) = (dir.join("mlp.mlir"), dir.join("mlp.mlirbc"));
+    let gen = std::process::Command::new(env!("CARGO_BIN_EXE_mcprune-gen"))
+        .args(["--family", "mlp", "--dialect", "linalg", "--params", "3000000", "-o"])
+        .arg(&text)
+        .output()
+        .expect("mcprune-gen runs");
+    assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+    let to_bc = std::process::Command::new(env!("CARGO_BIN_EXE_mcprune-opt"))
+        .arg("--emit-bytecode")
+        .arg(&text)
+        .arg("-o")
+        .arg(&bytecode)
+        .output()
+        .expect("mcprune-opt runs");
+    assert!(to_bc.status.success(), "{}", String::from_utf8_lossy(&to_bc.stderr));
+
+    let largest = |module: mcprune::ir::Op| {
+        let mut best: Option<(usize, mcprune::ir::Op)> = None;
+        module.walk(&mut |op| {
+            if let Ok((_, _, data)) = mcprune::ir::dense::weight_elements(op) {
+                if best.is_none_or(|(n, _)| data.bytes().len() > n) {
+                    best = Some((data.bytes().len(), op));
+                }
+            }
+            true
+        });
+        let (size, op) = best.expect("the MLP has weights");
+        assert!(size >= 1 << 20, "the largest weight holds {size} bytes, too few to be released");
+        op
+    };
+    let bytes = |op| mcprune::ir::dense::weight_elements(op).expect("weight data").2.bytes().to_vec();
+
+    let mapped = crate::common::load(bytecode.to_str().expect("utf-8 path"));
+    let op = largest(mapped.module.op());
+    let before = bytes(op);
+    assert!(mcprune::ir::dense::release_mapped_weight(op), "a bytecode blob is in a file mapping");
+    assert!(before == bytes(op), "the weight reads back the same after its pages went");
+
+    let heap = crate::common::load(text.to_str().expect("utf-8 path"));
+    let op = largest(heap.module.op());
+    let before = bytes(op);
+    assert!(!mcprune::ir::dense::release_mapped_weight(op), "a text blob lives in the heap");
+    assert!(before == bytes(op));
+    let _ = std::fs::remove_dir_all(&dir);
+}
