@@ -17,7 +17,7 @@ use crate::ir::exec::Tensor;
 use crate::ir::{dense, Op};
 use crate::report::{flops, Report};
 use crate::rewrite;
-use crate::rewrite::compensate::{self, Compensate, Refit, Source};
+use crate::rewrite::compensate::{self, Compensate, Compensation, Refit, Source};
 use crate::select::calibration::{self, Activations, Sink, WeightSnapshot};
 use crate::select::counts::WeightCounts;
 use crate::select::{select, PlanOptions, PrunePlan};
@@ -72,11 +72,12 @@ pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
     let mut plan = select(&deps, &groups, &components, &with_statistics(&opts.plan, statistics.as_ref()))?;
     timer.done("selection");
     if let Some(stats) = &statistics {
-        let notes = match opts.refit {
+        let done = match opts.refit {
             Refit::Once => compensate::apply(&deps, &plan, &stats.sinks, Source::Unpruned(&stats.activations, opts.compensate), opts.ridge)?,
             Refit::Sequential => compensate_sequentially(module, &deps, &groups, &plan, stats, opts)?,
         };
-        plan.notes.extend(notes);
+        plan.notes.extend(done.notes);
+        plan.compensated = done.weights;
         timer.done("compensation");
     }
     let mut report = Report::build(&deps, &components, &groups, opts.plan.grouping);
@@ -109,8 +110,8 @@ fn compensate_sequentially(
     plan: &PrunePlan,
     stats: &Statistics,
     opts: &PruneOptions,
-) -> Result<Vec<String>> {
-    let mut notes = Vec::new();
+) -> Result<Compensation> {
+    let mut done = Compensation::default();
     let unpruned = WeightSnapshot::take(deps);
     for g in groups_in_sink_order(deps, groups, plan, &stats.sinks) {
         let classes: BTreeSet<ClassId> = groups.groups[g].members.iter().map(|m| m.class).collect();
@@ -119,13 +120,13 @@ fn compensate_sequentially(
         stage.removed.retain(|&id, _| id == g);
         stage.class_removed.retain(|c, _| classes.contains(c));
         if !sinks.is_empty() {
-            notes.extend(refit_stage(module, deps, &stage, &sinks, &stats.inputs, &unpruned, opts)?);
+            done.extend(refit_stage(module, deps, &stage, &sinks, &stats.inputs, &unpruned, opts)?);
         }
         rewrite::mask::apply(deps, groups, &stage)?;
     }
-    notes.sort();
-    notes.dedup();
-    Ok(notes)
+    done.notes.sort();
+    done.notes.dedup();
+    Ok(done)
 }
 
 /// Unpruned activations kept at once to pair them with the current ones;
@@ -136,21 +137,21 @@ const PAIRED_BUDGET_BYTES: usize = 1 << 30;
 /// it: with `lstsq`, to give back what they computed in the unpruned model
 /// (paired runs); with `mean`, or past the memory budget, to rebuild their
 /// removed inputs from the current kept ones.
-fn refit_stage(module: Op, deps: &Dependencies, stage: &PrunePlan, sinks: &[Sink], inputs: &[Tensor], unpruned: &WeightSnapshot, opts: &PruneOptions) -> Result<Vec<String>> {
+fn refit_stage(module: Op, deps: &Dependencies, stage: &PrunePlan, sinks: &[Sink], inputs: &[Tensor], unpruned: &WeightSnapshot, opts: &PruneOptions) -> Result<Compensation> {
     if opts.compensate == Compensate::Lstsq {
         if let Some(paired) = calibration::record_paired(module, deps, sinks, inputs, unpruned, PAIRED_BUDGET_BYTES)? {
             return compensate::apply(deps, stage, sinks, Source::Paired(&paired), opts.ridge);
         }
     }
     let activations = calibration::record(module, deps, sinks, inputs)?;
-    let mut notes = compensate::apply(deps, stage, sinks, Source::Unpruned(&activations, opts.compensate), opts.ridge)?;
+    let mut done = compensate::apply(deps, stage, sinks, Source::Unpruned(&activations, opts.compensate), opts.ridge)?;
     if opts.compensate == Compensate::Lstsq {
-        notes.push(format!(
+        done.notes.push(format!(
             "refit=sequential: the unpruned activations of some consumers exceed {} MiB, so they were fitted on the current activations alone",
             PAIRED_BUDGET_BYTES >> 20
         ));
     }
-    Ok(notes)
+    Ok(done)
 }
 
 /// The plan's pruned groups, ordered by the first layer that consumes

@@ -36,6 +36,13 @@ pub struct WeightReport {
     /// the group's removed channels), ascending.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed: Option<Vec<u32>>,
+    /// `component-prune` with calibration: compensation changed the kept
+    /// values of this constant (version 4; a `dense_resource` blob is also
+    /// renamed `_compensated`, an inline constant has no other mark).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub compensated: bool,
+    #[serde(skip)]
+    pub weight: WeightId,
     /// For each channel of the group, the indices of `dim` it occupies.
     #[serde(skip)]
     pub channel_indices: Vec<Vec<u32>>,
@@ -99,8 +106,9 @@ pub struct Summary {
 /// The report format's version (README, "Report format"). Version 1 had no
 /// `version` field; version 2 adds it, `groups[].kept_fraction` and
 /// `summary.budget`; version 3 adds `groups[].weights[].location` and
-/// `.removed`. Readers of an older version can ignore the new fields.
-pub const REPORT_VERSION: u32 = 3;
+/// `.removed`; version 4 adds `groups[].weights[].compensated`. Readers of
+/// an older version can ignore the new fields.
+pub const REPORT_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -134,6 +142,8 @@ fn weight_report(a: &Dependencies, cut: &WeightCut) -> WeightReport {
         dim: cut.dim,
         location: op.location().first_name().map(str::to_string),
         removed: None,
+        compensated: false,
+        weight: cut.weight,
         channel_indices: cut.indices.clone(),
     }
 }
@@ -241,6 +251,7 @@ impl Report {
                 removed.sort_unstable();
                 removed.dedup();
                 w.removed = Some(removed);
+                w.compensated = plan.compensated.contains(&w.weight);
             }
             if g.prunable && g.channels > 0 {
                 g.kept_fraction = Some(round4((g.channels - g.removed.len()) as f64 / g.channels as f64));

@@ -70,12 +70,27 @@ pub enum Source<'a> {
     Paired(&'a PairedActivations),
 }
 
+/// What compensation did.
+#[derive(Debug, Default)]
+pub struct Compensation {
+    /// Sinks it could not compensate, or only approximately.
+    pub notes: Vec<String>,
+    /// The weights and biases whose values it changed.
+    pub weights: BTreeSet<WeightId>,
+}
+
+impl Compensation {
+    pub fn extend(&mut self, other: Compensation) {
+        self.notes.extend(other.notes);
+        self.weights.extend(other.weights);
+    }
+}
+
 /// Rewrites consumer weights and biases for the plan's removed channels.
-/// Returns notes on sinks it could not compensate.
-pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], source: Source, ridge: f64) -> Result<Vec<String>> {
+pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], source: Source, ridge: f64) -> Result<Compensation> {
     let mut notes = Vec::new();
     if matches!(source, Source::Unpruned(_, Compensate::None)) {
-        return Ok(notes);
+        return Ok(Compensation::default());
     }
     let mut new_data: BTreeMap<WeightId, Vec<f32>> = BTreeMap::new();
     let normalizers = normalizers(a);
@@ -125,8 +140,9 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], source: Source,
             notes.push(format!("no mean compensation at {}: {note}", describe::op(a.op(s0.op))));
         }
     }
+    let weights = new_data.keys().copied().collect();
     write_back(a, new_data)?;
-    Ok(notes)
+    Ok(Compensation { notes, weights })
 }
 
 /// Channel classes that a mean runs over (LayerNorm statistics), with the

@@ -175,6 +175,8 @@ pub struct PrunePlan {
     pub capped: BTreeSet<usize>,
     /// Messages for the user (the target could not be reached, ...).
     pub notes: Vec<String>,
+    /// Weights whose kept values compensation changed (calibration).
+    pub compensated: BTreeSet<WeightId>,
 }
 
 impl PrunePlan {
