@@ -21,6 +21,7 @@ and ``pruned`` (the pruned module, printed with ``--mlir-print-debuginfo``)
 is needed to copy their new values back.
 """
 
+import dataclasses
 import itertools
 import json
 import os
@@ -75,10 +76,13 @@ def load_report(report):
 
 
 def report_cuts(report):
-    """Every (constant, axis) the report's groups name, once each. A
-    constant appears in several groups (a layer's output dim in one, its
-    input dim in another; an interface group and its pieces): entries of
-    the same constant and axis must agree."""
+    """Every (constant, axis) the report's groups name, once each, with
+    the indices all of them remove. A constant appears in several groups:
+    a layer's output dim in one and its input dim in another, an interface
+    group and its pieces (the same indices), and a layer reading a
+    concatenation in one group per input (DenseNet's layers, a classifier
+    on [h, z]; each removes indices of its own range of the dim, which the
+    report does not give): the plan removes their union."""
     version = report.get("version", 1)
     if version < MIN_REPORT_VERSION:
         raise ReportError(
@@ -92,8 +96,8 @@ def report_cuts(report):
                 raise ReportError(f"{w['op']}: no `removed` indices; write the report with --component-prune, not --component-groups")
             cut = Cut(w["op"], w.get("resource"), w.get("location"), tuple(w["shape"]), w["dim"], frozenset(w["removed"]))
             key = (cut.resource or cut.op, cut.dim)
-            if key in cuts and cuts[key].removed != cut.removed:
-                raise ReportError(f"{cut.describe()}: groups disagree on the indices removed from dim {cut.dim}")
+            if key in cuts:
+                cut = dataclasses.replace(cut, removed=cuts[key].removed | cut.removed)
             cuts[key] = cut
     return list(cuts.values())
 
