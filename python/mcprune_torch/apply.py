@@ -407,11 +407,17 @@ def _set(module, **attrs):
 def plan_compensation(model, resolved, plan, pruned):
     """What to copy from the pruned module, found and checked before
     anything is sliced: the values calibrated pruning gave the kept weights
-    (the report's ``_compensated`` constants, each with the tensors it may
-    hold) and the one-value biases it folds into splats."""
+    (each with the tensors it may hold) and the one-value biases it folds
+    into splats."""
     from .constants import read_constants
 
     constants = read_constants(pruned)
+    copies = _resource_copies(model, resolved, plan, constants) + _inline_copies(model, resolved, plan, constants)
+    return copies, _splat_biases(model, resolved, constants)
+
+
+def _resource_copies(model, resolved, plan, constants):
+    """The report's ``_compensated`` constants, found by resource name."""
     by_resource = {c.resource: c for c in constants if c.resource is not None}
     copies, done = [], set()
     for cut, found in resolved.items():
@@ -421,11 +427,40 @@ def plan_compensation(model, resolved, plan, pruned):
         const = by_resource.get(cut.resource + "_pruned") or by_resource.get(cut.resource)
         if const is None:
             raise ReportError(f"{cut.describe()}: the pruned module has no constant {cut.resource}[_pruned]; is it the one this report describes?")
-        fits = [t for t in found if _fits(const.data.shape, t.axis_map, sliced_shape(model, plan, t.path))]
+        fits = _fitting(model, plan, found, const.data.shape)
         if not fits:
             raise ReportError(f"{cut.describe()}: the pruned constant's shape {list(const.data.shape)} fits no sliced tensor")
         copies.append((fits, const.data))
-    return copies, _splat_biases(model, resolved, constants)
+    return copies
+
+
+def _inline_copies(model, resolved, plan, constants):
+    """Constants held inline (no resource name: torch-mlir's TOSA export
+    folds the transposed convolution filters and matmul weights into
+    literals) cannot carry the ``_compensated`` mark, so compensation
+    changes them unseen in the report: each is copied from the pruned
+    module's one inline constant at its location that fits its sliced
+    tensor. Copying an unchanged one changes nothing."""
+    copies, done = [], set()
+    for cut, found in resolved.items():
+        if cut.resource is not None or cut.location is None or cut.op in done:
+            continue
+        done.add(cut.op)
+        matches = [(c, _fitting(model, plan, found, c.data.shape)) for c in constants
+                   if c.resource is None and not c.splat and c.location == cut.location]
+        matches = [(c, fits) for c, fits in matches if fits]
+        if len(matches) > 1:
+            raise ReportError(f"{cut.describe()}: {len(matches)} inline constants of the pruned module at its location fit it")
+        if matches:
+            const, fits = matches[0]
+            copies.append((fits, const.data))
+    return copies
+
+
+def _fitting(model, plan, found, const_shape):
+    """The targets in `found` that a constant of `const_shape` holds once
+    the plan is sliced."""
+    return [t for t in found if _fits(const_shape, t.axis_map, sliced_shape(model, plan, t.path))]
 
 
 def sliced_shape(model, plan, path):
