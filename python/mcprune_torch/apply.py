@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .rnn import is_rnn_cell, narrow_rnn_cell, pick_weights
+
 MIN_REPORT_VERSION = 3
 
 
@@ -51,6 +53,9 @@ class Cut:
     shape: tuple
     dim: int
     removed: frozenset
+    # Some group names two dims of the constant: a weight that maps a space
+    # onto itself (an RNN cell's weight_hh), told apart from another of its shape.
+    recurrent: bool = False
 
     @property
     def compensated(self):
@@ -89,7 +94,7 @@ def report_cuts(report):
             f"report version {version}: apply_report needs version {MIN_REPORT_VERSION} or later "
             "(weights with `location` and `removed`); rerun a current mcprune-opt"
         )
-    cuts = {}
+    cuts, dims_in_group = {}, {}
     for group in report["groups"]:
         for w in group["weights"]:
             if "removed" not in w:
@@ -99,7 +104,9 @@ def report_cuts(report):
             if key in cuts:
                 cut = dataclasses.replace(cut, removed=cuts[key].removed | cut.removed)
             cuts[key] = cut
-    return list(cuts.values())
+            dims_in_group.setdefault((key[0], group["id"]), set()).add(cut.dim)
+    recurrent = {constant for (constant, _), dims in dims_in_group.items() if len(dims) > 1}
+    return [dataclasses.replace(c, recurrent=key[0] in recurrent) for key, c in cuts.items()]
 
 
 # --- constants to tensors --------------------------------------------------------------------
@@ -203,7 +210,7 @@ def targets(model, cut):
             if tier == best[0]:
                 best[1].append(Target(cut.location or "", name, maps[0]))
         if best:
-            return best[1]
+            return pick_weights(best[1], cut.recurrent) if is_rnn_cell(module) else best[1]
     kind = type(module).__name__
     if cut.location is None:
         raise ReportError(
@@ -374,10 +381,13 @@ def _attribute_update(model, path, module, plan):
         from .attention import narrow_attention
 
         return narrow_attention(label, module, plan, path)
+    if is_rnn_cell(module):
+        return narrow_rnn_cell(label, module, plan, path)
     if type(module).__module__.startswith("torch.nn"):
         raise ReportError(
             f"{label}: apply_report does not know how to resize {type(module).__name__} "
-            "(supported: Linear, Conv1d/2d/3d, BatchNorm, LayerNorm, RMSNorm, Embedding, PReLU, MultiheadAttention)"
+            "(supported: Linear, Conv1d/2d/3d, BatchNorm, LayerNorm, RMSNorm, Embedding, PReLU, MultiheadAttention, "
+            "RNNCell, GRUCell, LSTMCell)"
         )
     # A user-defined module's own parameters (a layer scale, a position embedding): sliced,
     # with no size attribute known to fix.

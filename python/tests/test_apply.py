@@ -172,9 +172,14 @@ class ReportErrorTest(unittest.TestCase):
         self.assert_refused(self.report(resource="w_compensated"), ["compensation", "pruned="])
 
     def test_unsupported_module(self):
+        self.model = nn.Sequential(nn.InstanceNorm1d(6, affine=True))
+        self.before = {k: v.clone() for k, v in self.model.state_dict().items()}
+        self.assert_refused(self.report(shape=(6,)), ["InstanceNorm1d '0'", "does not know how to resize"])
+
+    def test_rnn_cell_gates_lose_the_same_hidden_channels(self):
         self.model = nn.Sequential(nn.GRUCell(4, 6))
         self.before = {k: v.clone() for k, v in self.model.state_dict().items()}
-        self.assert_refused(self.report(shape=(18, 4)), ["GRUCell '0'", "does not know how to resize"])
+        self.assert_refused(self.report(shape=(18, 4)), ["GRUCell '0'", "each of its 3 gates"])
 
     def test_slices_batch_norm_statistics_with_its_scale(self):
         report = self.report()
