@@ -201,7 +201,7 @@ def targets(model, cut):
     for recurse in (False,) if cut.location is None else (False, True):
         best = None
         for name, tensor in _tensors(module, recurse):
-            maps = layouts(cut.shape, tensor.shape)
+            maps = _linear_weight_first(module, name, layouts(cut.shape, tensor.shape))
             if not maps:
                 continue
             tier = 0 if tuple(tensor.shape) == cut.shape else (1 if len(tensor.shape) == len(cut.shape) else 2)
@@ -219,6 +219,29 @@ def targets(model, cut):
         )
     shapes = ", ".join(f"{n} {list(t.shape)}" for n, t in _tensors(module, True)) or "none"
     raise ReportError(f"{cut.describe()}: no parameter or buffer of {kind} {cut.location!r} matches its shape (it has: {shapes})")
+
+
+def _linear_weight_first(module, name, maps):
+    """`maps` with TOSA's layout of a weight that F.linear reads (an
+    nn.Linear's, an RNN cell's, an attention's) first: the right operand of
+    a matmul, [1, in, out]. Only a square weight fits both that and
+    PyTorch's [out, in] behind a unit dim, and the identity comes first
+    otherwise (out_proj of a ViT's attention: its head dims were cut from
+    its outputs)."""
+    if len(maps) < 2 or any(a is not None for a in maps[0][:-2]) or not _reads_with_linear(module, name):
+        return maps
+    return sorted(maps, key=lambda m: m[-1] != 0)
+
+
+def _reads_with_linear(module, name):
+    """Whether `name` (relative to `module`) is a 2-D weight F.linear reads."""
+    owner_path, _, attr = name.rpartition(".")
+    owner = module.get_submodule(owner_path)
+    if isinstance(owner, nn.Linear):
+        return attr == "weight"
+    if isinstance(owner, nn.RNNCellBase):
+        return attr in ("weight_ih", "weight_hh")
+    return isinstance(owner, nn.MultiheadAttention) and attr == "in_proj_weight"
 
 
 # --- slicing ---------------------------------------------------------------------------------

@@ -133,6 +133,15 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(layouts((1, 192), (192,)), [(None, 0)])
         self.assertEqual(layouts((3, 4), (5, 4)), [])
 
+    def test_tosa_square_linear_weight_is_transposed(self):
+        # TOSA's matmul reads a Linear's weight as [1, in, out]; a square one fits either way.
+        from mcprune_torch.apply import _linear_weight_first
+
+        maps = layouts((1, 8, 8), (8, 8))
+        self.assertEqual(maps[0], (None, 0, 1))
+        self.assertEqual(_linear_weight_first(nn.Linear(8, 8), "weight", maps)[0], (None, 1, 0))
+        self.assertEqual(_linear_weight_first(nn.Module(), "", maps)[0], (None, 0, 1))
+
 
 class ReportErrorTest(unittest.TestCase):
     """Wrong reports are refused before the model changes."""
