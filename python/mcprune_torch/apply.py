@@ -463,7 +463,7 @@ def _resource_copies(model, resolved, plan, constants):
         fits = _fitting(model, plan, found, const.data.shape)
         if not fits:
             raise ReportError(f"{cut.describe()}: the pruned constant's shape {list(const.data.shape)} fits no sliced tensor")
-        copies.append((fits, const.data))
+        copies.append(Copy(fits, const.data, _uncompensated_at(constants, cut.location)))
     return copies
 
 
@@ -486,7 +486,7 @@ def _inline_copies(model, resolved, plan, constants):
             raise ReportError(f"{cut.describe()}: {len(matches)} inline constants of the pruned module at its location fit it")
         if matches:
             const, fits = matches[0]
-            copies.append((fits, const.data))
+            copies.append(Copy(fits, const.data, []))
     return copies
 
 
@@ -494,6 +494,26 @@ def _fitting(model, plan, found, const_shape):
     """The targets in `found` that a constant of `const_shape` holds once
     the plan is sliced."""
     return [t for t in found if _fits(const_shape, t.axis_map, sliced_shape(model, plan, t.path))]
+
+
+@dataclass
+class Copy:
+    """Values to write into one of `candidates` (the tensors their
+    constant's shape fits), and the arrays of the constants at its location
+    that compensation left alone (`untouched`), which tell candidates
+    apart."""
+
+    candidates: list
+    data: object
+    untouched: list
+
+
+def _uncompensated_at(constants, location):
+    """The arrays of the pruned module's constants at `location` whose
+    values compensation did not change."""
+    if location is None:
+        return []
+    return [c.data for c in constants if c.location == location and "_compensated" not in (c.resource or "")]
 
 
 def sliced_shape(model, plan, path):
@@ -521,21 +541,30 @@ def _as_tensor_layout(data, axis_map, shape):
 
 def write_compensation(model, copies, splats):
     """Writes the planned values into the sliced tensors. Where a constant
-    may hold several tensors of its shape (BatchNorm's statistics, a square
-    weight), it goes to the nearest: compensation moves values, it does not
-    replace them."""
+    may hold several tensors of its shape (BatchNorm's four statistics, a
+    cell's two biases), it goes to one that no untouched constant at its
+    location still holds, the nearest of those: compensation moves values,
+    it does not replace them. (Without a bias before it, compensation
+    shifts a batch norm's mean, which can lie nearer its zero bias.)"""
     with torch.no_grad():
-        for candidates, data in copies:
-            best = None
-            for target in candidates:
-                tensor = getattr(*_owner(model, target.path))
-                value = _as_tensor_layout(data, target.axis_map, tensor.shape).to(tensor.dtype)
-                distance = float((value - tensor).norm())
-                if best is None or distance < best[0]:
-                    best = (distance, tensor, value)
-            best[1].copy_(best[2])
+        for copy in copies:
+            tensors = [getattr(*_owner(model, t.path)) for t in copy.candidates]
+            values = [_as_tensor_layout(copy.data, t.axis_map, x.shape).to(x.dtype) for t, x in zip(copy.candidates, tensors)]
+            free = [i for i, x in enumerate(tensors) if not _held(x, copy.untouched)] if len(tensors) > 1 else [0]
+            best = min(free or range(len(tensors)), key=lambda i: float((values[i] - tensors[i]).norm()))
+            tensors[best].copy_(values[best])
         for path, value in splats:
             getattr(*_owner(model, path)).fill_(value)
+
+
+def _held(tensor, arrays):
+    """Whether one of `arrays` holds exactly `tensor`'s values, in any
+    layout that fits it."""
+    for data in arrays:
+        for axis_map in layouts(data.shape, tensor.shape):
+            if torch.equal(_as_tensor_layout(data, axis_map, tensor.shape).to(tensor.dtype), tensor):
+                return True
+    return False
 
 
 def _splat_biases(model, cuts, constants):
