@@ -350,6 +350,17 @@ def _conv_groups(path, conv, plan, weight_path):
     return groups
 
 
+def _check_norm_groups(label, norm, plan, path):
+    """A GroupNorm keeps its groups (mcprune cuts the same number of
+    channels from each, and the statistics run over the kept ones), which
+    nn.GroupNorm can hold only if every group loses as many channels."""
+    per_group = norm.num_channels // norm.num_groups
+    removed = _axis_removed(plan, _join(path, "weight"), 0)
+    counts = [sum(1 for i in removed if i // per_group == g) for g in range(norm.num_groups)]
+    if len(set(counts)) > 1:
+        raise ReportError(f"{label}: the report removes {counts} channels from its {norm.num_groups} groups; every group must lose as many")
+
+
 def plan_attributes(model, plan):
     """Checks every module whose tensors the plan cuts and returns the
     size updates to run after slicing (callables); a module whose sizes it
@@ -393,6 +404,10 @@ def _attribute_update(model, path, module, plan):
     if isinstance(module, nn.modules.batchnorm._BatchNorm):
         _per_feature_cuts(path, module, plan)
         return lambda: _set(module, num_features=_first_dim(module, ("running_mean", "weight")))
+    if isinstance(module, nn.GroupNorm):
+        _per_feature_cuts(path, module, plan)
+        _check_norm_groups(label, module, plan, path)
+        return lambda: _set(module, num_channels=module.weight.shape[0])
     if isinstance(module, (nn.LayerNorm, getattr(nn, "RMSNorm", nn.LayerNorm))):
         _per_feature_cuts(path, module, plan)
         return lambda: _set(module, normalized_shape=tuple(module.weight.shape))
@@ -409,8 +424,8 @@ def _attribute_update(model, path, module, plan):
     if type(module).__module__.startswith("torch.nn"):
         raise ReportError(
             f"{label}: apply_report does not know how to resize {type(module).__name__} "
-            "(supported: Linear, Conv1d/2d/3d, BatchNorm, LayerNorm, RMSNorm, Embedding, PReLU, MultiheadAttention, "
-            "RNNCell, GRUCell, LSTMCell)"
+            "(supported: Linear, Conv1d/2d/3d, BatchNorm, LayerNorm, RMSNorm, GroupNorm, Embedding, PReLU, "
+            "MultiheadAttention, RNNCell, GRUCell, LSTMCell)"
         )
     # A user-defined module's own parameters (a layer scale, a position embedding): sliced,
     # with no size attribute known to fix.

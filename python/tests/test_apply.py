@@ -200,6 +200,32 @@ class ReportErrorTest(unittest.TestCase):
         self.assertTrue(torch.equal(bn.running_mean, self.before["1.running_mean"][[0, 3, 4, 5]]))
         self.assertEqual(self.model[0].out_features, 4)
 
+    def group_norm_report(self, removed):
+        """A conv and the GroupNorm(2, 8) after it losing `removed`."""
+        self.model = nn.Sequential(nn.Conv2d(3, 8, 1), nn.GroupNorm(2, 8))
+        with torch.no_grad():
+            self.model[1].weight.normal_(1, 0.2)
+            self.model[1].bias.normal_(0, 0.2)
+        self.before = {k: v.clone() for k, v in self.model.state_dict().items()}
+        weights = [{"op": f"c#{i}", "resource": f"r{i}", "shape": shape, "dim": 0, "location": location, "removed": removed}
+                   for i, (shape, location) in enumerate((([8, 3, 1, 1], "0"), ([8], "0"), ([8], "1")))]
+        return {"version": 3, "groups": [{"id": 0, "weights": weights, "removed": removed}], "summary": {}}
+
+    def test_group_norm_keeps_its_groups(self):
+        # Statistics over each group's kept channels, as mcprune's pruned GroupNorm computes them.
+        report = self.group_norm_report([1, 6])
+        x, kept = torch.randn(1, 3, 4, 4), [0, 2, 3, 4, 5, 7]
+        with torch.no_grad():
+            h = self.model[0](x)[:, kept]
+            expected = nn.functional.group_norm(h, 2, self.model[1].weight[kept], self.model[1].bias[kept])
+        apply_report(self.model, report)
+        self.assertEqual((self.model[1].num_groups, self.model[1].num_channels), (2, 6))
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(self.model(x), expected, atol=1e-6))
+
+    def test_group_norm_groups_lose_as_many_channels(self):
+        self.assert_refused(self.group_norm_report([1, 2]), ["GroupNorm '1'", "[2, 0]", "every group must lose as many"])
+
 
 class TDMPCTest(EndToEnd):
     """The example TD-MPC world model, in IREE."""
