@@ -222,26 +222,24 @@ def targets(model, cut):
 
 
 def _linear_weight_first(module, name, maps):
-    """`maps` with TOSA's layout of a weight that F.linear reads (an
-    nn.Linear's, an RNN cell's, an attention's) first: the right operand of
-    a matmul, [1, in, out]. Only a square weight fits both that and
-    PyTorch's [out, in] behind a unit dim, and the identity comes first
-    otherwise (out_proj of a ViT's attention: its head dims were cut from
-    its outputs)."""
-    if len(maps) < 2 or any(a is not None for a in maps[0][:-2]) or not _reads_with_linear(module, name):
+    """`maps` with TOSA's layout of a weight F.linear reads first: the
+    right operand of a matmul, [1, in, out]. A square weight fits that and
+    PyTorch's [out, in] behind the unit dim alike, and layouts() puts the
+    identity first (which cut a ViT's out_proj's outputs for its inputs)."""
+    behind_unit_dims = all(a is None for a in maps[0][:-2]) if maps else False
+    if len(maps) < 2 or not behind_unit_dims or not _reads_with_linear(module, name):
         return maps
     return sorted(maps, key=lambda m: m[-1] != 0)
 
 
 def _reads_with_linear(module, name):
-    """Whether `name` (relative to `module`) is a 2-D weight F.linear reads."""
+    """Whether `name` (relative to `module`) is a weight F.linear reads: an
+    nn.Linear's (an attention's out_proj too) or an RNN cell's."""
     owner_path, _, attr = name.rpartition(".")
     owner = module.get_submodule(owner_path)
-    if isinstance(owner, nn.Linear):
-        return attr == "weight"
     if isinstance(owner, nn.RNNCellBase):
         return attr in ("weight_ih", "weight_hh")
-    return isinstance(owner, nn.MultiheadAttention) and attr == "in_proj_weight"
+    return isinstance(owner, nn.Linear) and attr == "weight"
 
 
 # --- slicing ---------------------------------------------------------------------------------
@@ -562,10 +560,10 @@ def write_compensation(model, copies, splats):
     it does not replace them. (Without a bias before it, compensation
     shifts a batch norm's mean, which can lie nearer its zero bias.)"""
     with torch.no_grad():
-        for copy in copies:
-            tensors = [getattr(*_owner(model, t.path)) for t in copy.candidates]
-            values = [_as_tensor_layout(copy.data, t.axis_map, x.shape).to(x.dtype) for t, x in zip(copy.candidates, tensors)]
-            free = [i for i, x in enumerate(tensors) if not _held(x, copy.untouched)] if len(tensors) > 1 else [0]
+        for planned in copies:
+            tensors = [getattr(*_owner(model, t.path)) for t in planned.candidates]
+            values = [_as_tensor_layout(planned.data, t.axis_map, x.shape).to(x.dtype) for t, x in zip(planned.candidates, tensors)]
+            free = [i for i, x in enumerate(tensors) if not _held(x, planned.untouched)] if len(tensors) > 1 else [0]
             best = min(free or range(len(tensors)), key=lambda i: float((values[i] - tensors[i]).norm()))
             tensors[best].copy_(values[best])
         for path, value in splats:
