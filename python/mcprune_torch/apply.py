@@ -140,11 +140,10 @@ def _permutations(const_shape, tensor_shape):
 def layouts(const_shape, tensor_shape):
     """How a constant can hold a tensor, as a list of axis maps (tensor axis
     per constant axis, None for a unit axis the tensor does not have), best
-    first: the same shape; a permutation; either after dropping unit axes
-    (a bias held as [1, C], a matmul weight as [1, in, out])."""
+    first: the same shape (and the permutations that keep it, after it); a
+    permutation; either after dropping unit axes (a bias held as [1, C], a
+    matmul weight as [1, in, out])."""
     const_shape, tensor_shape = tuple(const_shape), tuple(tensor_shape)
-    if const_shape == tensor_shape:
-        return [tuple(range(len(const_shape)))]
     same_rank = _permutations(const_shape, tensor_shape)
     if same_rank:
         return same_rank
@@ -201,7 +200,7 @@ def targets(model, cut):
     for recurse in (False,) if cut.location is None else (False, True):
         best = None
         for name, tensor in _tensors(module, recurse):
-            maps = _linear_weight_first(module, name, layouts(cut.shape, tensor.shape))
+            maps = _tosa_layout_first(cut, module, name, layouts(cut.shape, tensor.shape))
             if not maps:
                 continue
             tier = 0 if tuple(tensor.shape) == cut.shape else (1 if len(tensor.shape) == len(cut.shape) else 2)
@@ -221,25 +220,33 @@ def targets(model, cut):
     raise ReportError(f"{cut.describe()}: no parameter or buffer of {kind} {cut.location!r} matches its shape (it has: {shapes})")
 
 
-def _linear_weight_first(module, name, maps):
-    """`maps` with TOSA's layout of a weight F.linear reads first: the
-    right operand of a matmul, [1, in, out]. A square weight fits that and
-    PyTorch's [out, in] behind the unit dim alike, and layouts() puts the
-    identity first (which cut a ViT's out_proj's outputs for its inputs)."""
-    behind_unit_dims = all(a is None for a in maps[0][:-2]) if maps else False
-    if len(maps) < 2 or not behind_unit_dims or not _reads_with_linear(module, name):
+def _tosa_layout_first(cut, module, name, maps):
+    """`maps` with TOSA's layout first where the constant is one of
+    torch-mlir's TOSA export folded into TOSA's layout (an inline literal,
+    not the dense_resource blob of PyTorch's tensor) and its shape fits
+    PyTorch's layout too: a square Linear weight as the matmul's
+    [1, in, out], a filter with as many input channels as its kernel is
+    wide as OHWI. (layouts() puts the identity first, which cut a ViT's
+    out_proj's outputs for its inputs and a GoogLeNet filter's kernel
+    width for its inputs.)"""
+    if len(maps) < 2 or cut.resource is not None or not cut.op.startswith("tosa."):
         return maps
-    return sorted(maps, key=lambda m: m[-1] != 0)
+    preferred = _tosa_layouts(module, name)
+    return sorted(maps, key=lambda m: m not in preferred)
 
 
-def _reads_with_linear(module, name):
-    """Whether `name` (relative to `module`) is a weight F.linear reads: an
-    nn.Linear's (an attention's out_proj too) or an RNN cell's."""
+def _tosa_layouts(module, name):
+    """TOSA's layouts of the tensor `name` (relative to `module`), as axis
+    maps: a weight F.linear reads (an nn.Linear's, an attention's out_proj,
+    an RNN cell's) as the matmul's [1, in, out]; a convolution's filter as
+    OHWI, or HWCM for a depthwise one."""
     owner_path, _, attr = name.rpartition(".")
     owner = module.get_submodule(owner_path)
-    if isinstance(owner, nn.RNNCellBase):
-        return attr in ("weight_ih", "weight_hh")
-    return isinstance(owner, nn.Linear) and attr == "weight"
+    if isinstance(owner, nn.Linear) and attr == "weight" or isinstance(owner, nn.RNNCellBase) and attr.startswith("weight"):
+        return [(None, 1, 0)]
+    if isinstance(owner, nn.modules.conv._ConvNd) and attr == "weight":
+        return PREFERRED_PERMUTATIONS[4]
+    return []
 
 
 # --- slicing ---------------------------------------------------------------------------------

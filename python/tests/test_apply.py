@@ -133,14 +133,21 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(layouts((1, 192), (192,)), [(None, 0)])
         self.assertEqual(layouts((3, 4), (5, 4)), [])
 
-    def test_tosa_square_linear_weight_is_transposed(self):
-        # TOSA's matmul reads a Linear's weight as [1, in, out]; a square one fits either way.
-        from mcprune_torch.apply import _linear_weight_first
+    def test_tosa_folded_weights_take_tosa_layouts(self):
+        # torch-mlir's TOSA export folds a Linear's weight into the matmul's [1, in, out] and a
+        # filter into OHWI, as inline literals; a square weight, or a filter with as many inputs
+        # as its kernel is wide, fits PyTorch's layout too.
+        from mcprune_torch.apply import Cut, _tosa_layout_first
 
-        maps = layouts((1, 8, 8), (8, 8))
-        self.assertEqual(maps[0], (None, 0, 1))
-        self.assertEqual(_linear_weight_first(nn.Linear(8, 8), "weight", maps)[0], (None, 1, 0))
-        self.assertEqual(_linear_weight_first(nn.Module(), "", maps)[0], (None, 0, 1))
+        def first(op, resource, shape, module, tensor_shape):
+            cut = Cut(op, resource, "x", shape, 0, frozenset())
+            return _tosa_layout_first(cut, module, "weight", layouts(shape, tensor_shape))[0]
+
+        self.assertEqual(first("tosa.const#1", None, (1, 8, 8), nn.Linear(8, 8), (8, 8)), (None, 1, 0))
+        self.assertEqual(first("tosa.const#1", None, (8, 3, 3, 3), nn.Conv2d(3, 8, 3), (8, 3, 3, 3)), (0, 2, 3, 1))
+        # PyTorch's own tensor (a dense_resource blob), or linalg's: as it is.
+        self.assertEqual(first("tosa.const#1", "w", (8, 3, 3, 3), nn.Conv2d(3, 8, 3), (8, 3, 3, 3)), (0, 1, 2, 3))
+        self.assertEqual(first("arith.constant#1", None, (1, 8, 8), nn.Linear(8, 8), (8, 8)), (None, 0, 1))
 
 
 class ReportErrorTest(unittest.TestCase):
