@@ -21,6 +21,7 @@ and ``pruned`` (the pruned module, printed with ``--mlir-print-debuginfo``)
 is needed to copy their new values back.
 """
 
+import dataclasses
 import itertools
 import json
 import os
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from .rnn import is_rnn_cell, narrow_rnn_cell, pick_weights
 
 MIN_REPORT_VERSION = 3
 
@@ -50,6 +53,9 @@ class Cut:
     shape: tuple
     dim: int
     removed: frozenset
+    # Some group names two dims of the constant: a weight that maps a space
+    # onto itself (an RNN cell's weight_hh), told apart from another of its shape.
+    recurrent: bool = False
 
     @property
     def compensated(self):
@@ -75,27 +81,32 @@ def load_report(report):
 
 
 def report_cuts(report):
-    """Every (constant, axis) the report's groups name, once each. A
-    constant appears in several groups (a layer's output dim in one, its
-    input dim in another; an interface group and its pieces): entries of
-    the same constant and axis must agree."""
+    """Every (constant, axis) the report's groups name, once each, with
+    the indices all of them remove. A constant appears in several groups:
+    a layer's output dim in one and its input dim in another, an interface
+    group and its pieces (the same indices), and a layer reading a
+    concatenation in one group per input (DenseNet's layers, a classifier
+    on [h, z]; each removes indices of its own range of the dim, which the
+    report does not give): the plan removes their union."""
     version = report.get("version", 1)
     if version < MIN_REPORT_VERSION:
         raise ReportError(
             f"report version {version}: apply_report needs version {MIN_REPORT_VERSION} or later "
             "(weights with `location` and `removed`); rerun a current mcprune-opt"
         )
-    cuts = {}
+    cuts, dims_in_group = {}, {}
     for group in report["groups"]:
         for w in group["weights"]:
             if "removed" not in w:
                 raise ReportError(f"{w['op']}: no `removed` indices; write the report with --component-prune, not --component-groups")
             cut = Cut(w["op"], w.get("resource"), w.get("location"), tuple(w["shape"]), w["dim"], frozenset(w["removed"]))
             key = (cut.resource or cut.op, cut.dim)
-            if key in cuts and cuts[key].removed != cut.removed:
-                raise ReportError(f"{cut.describe()}: groups disagree on the indices removed from dim {cut.dim}")
+            if key in cuts:
+                cut = dataclasses.replace(cut, removed=cuts[key].removed | cut.removed)
             cuts[key] = cut
-    return list(cuts.values())
+            dims_in_group.setdefault((key[0], group["id"]), set()).add(cut.dim)
+    recurrent = {constant for (constant, _), dims in dims_in_group.items() if len(dims) > 1}
+    return [dataclasses.replace(c, recurrent=key[0] in recurrent) for key, c in cuts.items()]
 
 
 # --- constants to tensors --------------------------------------------------------------------
@@ -129,11 +140,10 @@ def _permutations(const_shape, tensor_shape):
 def layouts(const_shape, tensor_shape):
     """How a constant can hold a tensor, as a list of axis maps (tensor axis
     per constant axis, None for a unit axis the tensor does not have), best
-    first: the same shape; a permutation; either after dropping unit axes
-    (a bias held as [1, C], a matmul weight as [1, in, out])."""
+    first: the same shape (and the permutations that keep it, after it); a
+    permutation; either after dropping unit axes (a bias held as [1, C], a
+    matmul weight as [1, in, out])."""
     const_shape, tensor_shape = tuple(const_shape), tuple(tensor_shape)
-    if const_shape == tensor_shape:
-        return [tuple(range(len(const_shape)))]
     same_rank = _permutations(const_shape, tensor_shape)
     if same_rank:
         return same_rank
@@ -190,7 +200,7 @@ def targets(model, cut):
     for recurse in (False,) if cut.location is None else (False, True):
         best = None
         for name, tensor in _tensors(module, recurse):
-            maps = layouts(cut.shape, tensor.shape)
+            maps = _tosa_layout_first(cut, module, name, layouts(cut.shape, tensor.shape))
             if not maps:
                 continue
             tier = 0 if tuple(tensor.shape) == cut.shape else (1 if len(tensor.shape) == len(cut.shape) else 2)
@@ -199,7 +209,7 @@ def targets(model, cut):
             if tier == best[0]:
                 best[1].append(Target(cut.location or "", name, maps[0]))
         if best:
-            return best[1]
+            return pick_weights(best[1], cut.recurrent) if is_rnn_cell(module) else best[1]
     kind = type(module).__name__
     if cut.location is None:
         raise ReportError(
@@ -208,6 +218,35 @@ def targets(model, cut):
         )
     shapes = ", ".join(f"{n} {list(t.shape)}" for n, t in _tensors(module, True)) or "none"
     raise ReportError(f"{cut.describe()}: no parameter or buffer of {kind} {cut.location!r} matches its shape (it has: {shapes})")
+
+
+def _tosa_layout_first(cut, module, name, maps):
+    """`maps` with TOSA's layout first where the constant is one of
+    torch-mlir's TOSA export folded into TOSA's layout (an inline literal,
+    not the dense_resource blob of PyTorch's tensor) and its shape fits
+    PyTorch's layout too: a square Linear weight as the matmul's
+    [1, in, out], a filter with as many input channels as its kernel is
+    wide as OHWI. (layouts() puts the identity first, which cut a ViT's
+    out_proj's outputs for its inputs and a GoogLeNet filter's kernel
+    width for its inputs.)"""
+    if len(maps) < 2 or cut.resource is not None or not cut.op.startswith("tosa."):
+        return maps
+    preferred = _tosa_layouts(module, name)
+    return sorted(maps, key=lambda m: m not in preferred)
+
+
+def _tosa_layouts(module, name):
+    """TOSA's layouts of the tensor `name` (relative to `module`), as axis
+    maps: a weight F.linear reads (an nn.Linear's, an attention's out_proj,
+    an RNN cell's) as the matmul's [1, in, out]; a convolution's filter as
+    OHWI, or HWCM for a depthwise one."""
+    owner_path, _, attr = name.rpartition(".")
+    owner = module.get_submodule(owner_path)
+    if isinstance(owner, nn.Linear) and attr == "weight" or isinstance(owner, nn.RNNCellBase) and attr.startswith("weight"):
+        return [(None, 1, 0)]
+    if isinstance(owner, nn.modules.conv._ConvNd) and attr == "weight":
+        return PREFERRED_PERMUTATIONS[4]
+    return []
 
 
 # --- slicing ---------------------------------------------------------------------------------
@@ -316,6 +355,17 @@ def _conv_groups(path, conv, plan, weight_path):
     return groups
 
 
+def _check_norm_groups(label, norm, plan, path):
+    """A GroupNorm keeps its groups (mcprune cuts the same number of
+    channels from each, and the statistics run over the kept ones), which
+    nn.GroupNorm can hold only if every group loses as many channels."""
+    per_group = norm.num_channels // norm.num_groups
+    removed = _axis_removed(plan, _join(path, "weight"), 0)
+    counts = [sum(1 for i in removed if i // per_group == g) for g in range(norm.num_groups)]
+    if len(set(counts)) > 1:
+        raise ReportError(f"{label}: the report removes {counts} channels from its {norm.num_groups} groups; every group must lose as many")
+
+
 def plan_attributes(model, plan):
     """Checks every module whose tensors the plan cuts and returns the
     size updates to run after slicing (callables); a module whose sizes it
@@ -359,6 +409,10 @@ def _attribute_update(model, path, module, plan):
     if isinstance(module, nn.modules.batchnorm._BatchNorm):
         _per_feature_cuts(path, module, plan)
         return lambda: _set(module, num_features=_first_dim(module, ("running_mean", "weight")))
+    if isinstance(module, nn.GroupNorm):
+        _per_feature_cuts(path, module, plan)
+        _check_norm_groups(label, module, plan, path)
+        return lambda: _set(module, num_channels=module.weight.shape[0])
     if isinstance(module, (nn.LayerNorm, getattr(nn, "RMSNorm", nn.LayerNorm))):
         _per_feature_cuts(path, module, plan)
         return lambda: _set(module, normalized_shape=tuple(module.weight.shape))
@@ -370,10 +424,13 @@ def _attribute_update(model, path, module, plan):
         from .attention import narrow_attention
 
         return narrow_attention(label, module, plan, path)
+    if is_rnn_cell(module):
+        return narrow_rnn_cell(label, module, plan, path)
     if type(module).__module__.startswith("torch.nn"):
         raise ReportError(
             f"{label}: apply_report does not know how to resize {type(module).__name__} "
-            "(supported: Linear, Conv1d/2d/3d, BatchNorm, LayerNorm, RMSNorm, Embedding, PReLU, MultiheadAttention)"
+            "(supported: Linear, Conv1d/2d/3d, BatchNorm, LayerNorm, RMSNorm, GroupNorm, Embedding, PReLU, "
+            "MultiheadAttention, RNNCell, GRUCell, LSTMCell)"
         )
     # A user-defined module's own parameters (a layer scale, a position embedding): sliced,
     # with no size attribute known to fix.
@@ -403,11 +460,17 @@ def _set(module, **attrs):
 def plan_compensation(model, resolved, plan, pruned):
     """What to copy from the pruned module, found and checked before
     anything is sliced: the values calibrated pruning gave the kept weights
-    (the report's ``_compensated`` constants, each with the tensors it may
-    hold) and the one-value biases it folds into splats."""
+    (each with the tensors it may hold) and the one-value biases it folds
+    into splats."""
     from .constants import read_constants
 
     constants = read_constants(pruned)
+    copies = _resource_copies(model, resolved, plan, constants) + _inline_copies(model, resolved, plan, constants)
+    return copies, _splat_biases(model, resolved, constants)
+
+
+def _resource_copies(model, resolved, plan, constants):
+    """The report's ``_compensated`` constants, found by resource name."""
     by_resource = {c.resource: c for c in constants if c.resource is not None}
     copies, done = [], set()
     for cut, found in resolved.items():
@@ -417,11 +480,60 @@ def plan_compensation(model, resolved, plan, pruned):
         const = by_resource.get(cut.resource + "_pruned") or by_resource.get(cut.resource)
         if const is None:
             raise ReportError(f"{cut.describe()}: the pruned module has no constant {cut.resource}[_pruned]; is it the one this report describes?")
-        fits = [t for t in found if _fits(const.data.shape, t.axis_map, sliced_shape(model, plan, t.path))]
+        fits = _fitting(model, plan, found, const.data.shape)
         if not fits:
             raise ReportError(f"{cut.describe()}: the pruned constant's shape {list(const.data.shape)} fits no sliced tensor")
-        copies.append((fits, const.data))
-    return copies, _splat_biases(model, resolved, constants)
+        copies.append(Copy(fits, const.data, _uncompensated_at(constants, cut.location)))
+    return copies
+
+
+def _inline_copies(model, resolved, plan, constants):
+    """Constants held inline (no resource name: torch-mlir's TOSA export
+    folds the transposed convolution filters and matmul weights into
+    literals) cannot carry the ``_compensated`` mark, so compensation
+    changes them unseen in the report: each is copied from the pruned
+    module's one inline constant at its location that fits its sliced
+    tensor. Copying an unchanged one changes nothing."""
+    copies, done = [], set()
+    for cut, found in resolved.items():
+        if cut.resource is not None or cut.location is None or cut.op in done:
+            continue
+        done.add(cut.op)
+        matches = [(c, _fitting(model, plan, found, c.data.shape)) for c in constants
+                   if c.resource is None and not c.splat and c.location == cut.location]
+        matches = [(c, fits) for c, fits in matches if fits]
+        if len(matches) > 1:
+            raise ReportError(f"{cut.describe()}: {len(matches)} inline constants of the pruned module at its location fit it")
+        if matches:
+            const, fits = matches[0]
+            copies.append(Copy(fits, const.data, []))
+    return copies
+
+
+def _fitting(model, plan, found, const_shape):
+    """The targets in `found` that a constant of `const_shape` holds once
+    the plan is sliced."""
+    return [t for t in found if _fits(const_shape, t.axis_map, sliced_shape(model, plan, t.path))]
+
+
+@dataclass
+class Copy:
+    """Values to write into one of `candidates` (the tensors their
+    constant's shape fits), and the arrays of the constants at its location
+    that compensation left alone (`untouched`), which tell candidates
+    apart."""
+
+    candidates: list
+    data: object
+    untouched: list
+
+
+def _uncompensated_at(constants, location):
+    """The arrays of the pruned module's constants at `location` whose
+    values compensation did not change."""
+    if location is None:
+        return []
+    return [c.data for c in constants if c.location == location and "_compensated" not in (c.resource or "")]
 
 
 def sliced_shape(model, plan, path):
@@ -449,21 +561,30 @@ def _as_tensor_layout(data, axis_map, shape):
 
 def write_compensation(model, copies, splats):
     """Writes the planned values into the sliced tensors. Where a constant
-    may hold several tensors of its shape (BatchNorm's statistics, a square
-    weight), it goes to the nearest: compensation moves values, it does not
-    replace them."""
+    may hold several tensors of its shape (BatchNorm's four statistics, a
+    cell's two biases), it goes to one that no untouched constant at its
+    location still holds, the nearest of those: compensation moves values,
+    it does not replace them. (Without a bias before it, compensation
+    shifts a batch norm's mean, which can lie nearer its zero bias.)"""
     with torch.no_grad():
-        for candidates, data in copies:
-            best = None
-            for target in candidates:
-                tensor = getattr(*_owner(model, target.path))
-                value = _as_tensor_layout(data, target.axis_map, tensor.shape).to(tensor.dtype)
-                distance = float((value - tensor).norm())
-                if best is None or distance < best[0]:
-                    best = (distance, tensor, value)
-            best[1].copy_(best[2])
+        for planned in copies:
+            tensors = [getattr(*_owner(model, t.path)) for t in planned.candidates]
+            values = [_as_tensor_layout(planned.data, t.axis_map, x.shape).to(x.dtype) for t, x in zip(planned.candidates, tensors)]
+            free = [i for i, x in enumerate(tensors) if not _held(x, planned.untouched)] if len(tensors) > 1 else [0]
+            best = min(free or range(len(tensors)), key=lambda i: float((values[i] - tensors[i]).norm()))
+            tensors[best].copy_(values[best])
         for path, value in splats:
             getattr(*_owner(model, path)).fill_(value)
+
+
+def _held(tensor, arrays):
+    """Whether one of `arrays` holds exactly `tensor`'s values, in any
+    layout that fits it."""
+    for data in arrays:
+        for axis_map in layouts(data.shape, tensor.shape):
+            if torch.equal(_as_tensor_layout(data, axis_map, tensor.shape).to(tensor.dtype), tensor):
+                return True
+    return False
 
 
 def _splat_biases(model, cuts, constants):

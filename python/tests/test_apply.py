@@ -133,6 +133,22 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(layouts((1, 192), (192,)), [(None, 0)])
         self.assertEqual(layouts((3, 4), (5, 4)), [])
 
+    def test_tosa_folded_weights_take_tosa_layouts(self):
+        # torch-mlir's TOSA export folds a Linear's weight into the matmul's [1, in, out] and a
+        # filter into OHWI, as inline literals; a square weight, or a filter with as many inputs
+        # as its kernel is wide, fits PyTorch's layout too.
+        from mcprune_torch.apply import Cut, _tosa_layout_first
+
+        def first(op, resource, shape, module, tensor_shape):
+            cut = Cut(op, resource, "x", shape, 0, frozenset())
+            return _tosa_layout_first(cut, module, "weight", layouts(shape, tensor_shape))[0]
+
+        self.assertEqual(first("tosa.const#1", None, (1, 8, 8), nn.Linear(8, 8), (8, 8)), (None, 1, 0))
+        self.assertEqual(first("tosa.const#1", None, (8, 3, 3, 3), nn.Conv2d(3, 8, 3), (8, 3, 3, 3)), (0, 2, 3, 1))
+        # PyTorch's own tensor (a dense_resource blob), or linalg's: as it is.
+        self.assertEqual(first("tosa.const#1", "w", (8, 3, 3, 3), nn.Conv2d(3, 8, 3), (8, 3, 3, 3)), (0, 1, 2, 3))
+        self.assertEqual(first("arith.constant#1", None, (1, 8, 8), nn.Linear(8, 8), (8, 8)), (None, 0, 1))
+
 
 class ReportErrorTest(unittest.TestCase):
     """Wrong reports are refused before the model changes."""
@@ -172,9 +188,14 @@ class ReportErrorTest(unittest.TestCase):
         self.assert_refused(self.report(resource="w_compensated"), ["compensation", "pruned="])
 
     def test_unsupported_module(self):
+        self.model = nn.Sequential(nn.InstanceNorm1d(6, affine=True))
+        self.before = {k: v.clone() for k, v in self.model.state_dict().items()}
+        self.assert_refused(self.report(shape=(6,)), ["InstanceNorm1d '0'", "does not know how to resize"])
+
+    def test_rnn_cell_gates_lose_the_same_hidden_channels(self):
         self.model = nn.Sequential(nn.GRUCell(4, 6))
         self.before = {k: v.clone() for k, v in self.model.state_dict().items()}
-        self.assert_refused(self.report(shape=(18, 4)), ["GRUCell '0'", "does not know how to resize"])
+        self.assert_refused(self.report(shape=(18, 4)), ["GRUCell '0'", "each of its 3 gates"])
 
     def test_slices_batch_norm_statistics_with_its_scale(self):
         report = self.report()
@@ -185,6 +206,32 @@ class ReportErrorTest(unittest.TestCase):
         self.assertEqual(bn.num_features, 4)
         self.assertTrue(torch.equal(bn.running_mean, self.before["1.running_mean"][[0, 3, 4, 5]]))
         self.assertEqual(self.model[0].out_features, 4)
+
+    def group_norm_report(self, removed):
+        """A conv and the GroupNorm(2, 8) after it losing `removed`."""
+        self.model = nn.Sequential(nn.Conv2d(3, 8, 1), nn.GroupNorm(2, 8))
+        with torch.no_grad():
+            self.model[1].weight.normal_(1, 0.2)
+            self.model[1].bias.normal_(0, 0.2)
+        self.before = {k: v.clone() for k, v in self.model.state_dict().items()}
+        weights = [{"op": f"c#{i}", "resource": f"r{i}", "shape": shape, "dim": 0, "location": location, "removed": removed}
+                   for i, (shape, location) in enumerate((([8, 3, 1, 1], "0"), ([8], "0"), ([8], "1")))]
+        return {"version": 3, "groups": [{"id": 0, "weights": weights, "removed": removed}], "summary": {}}
+
+    def test_group_norm_keeps_its_groups(self):
+        # Statistics over each group's kept channels, as mcprune's pruned GroupNorm computes them.
+        report = self.group_norm_report([1, 6])
+        x, kept = torch.randn(1, 3, 4, 4), [0, 2, 3, 4, 5, 7]
+        with torch.no_grad():
+            h = self.model[0](x)[:, kept]
+            expected = nn.functional.group_norm(h, 2, self.model[1].weight[kept], self.model[1].bias[kept])
+        apply_report(self.model, report)
+        self.assertEqual((self.model[1].num_groups, self.model[1].num_channels), (2, 6))
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(self.model(x), expected, atol=1e-6))
+
+    def test_group_norm_groups_lose_as_many_channels(self):
+        self.assert_refused(self.group_norm_report([1, 2]), ["GroupNorm '1'", "[2, 0]", "every group must lose as many"])
 
 
 class TDMPCTest(EndToEnd):
