@@ -16,9 +16,10 @@ and the module's size attributes (``in_features``, ``out_channels``,
 ``num_features``, ``normalized_shape``, ...) are set to the new sizes.
 
 Calibrated pruning (``calibration=... compensate=mean|lstsq``) also changes
-the kept weights: the report then names those constants ``..._compensated``,
-and ``pruned`` (the pruned module, printed with ``--mlir-print-debuginfo``)
-is needed to copy their new values back.
+the kept weights: the report then marks those constants (``"compensated":
+true`` since version 4, and a ``..._compensated`` blob name), and ``pruned``
+(the pruned module, printed with ``--mlir-print-debuginfo``) is needed to
+copy their new values back.
 """
 
 import dataclasses
@@ -56,12 +57,15 @@ class Cut:
     # Some group names two dims of the constant: a weight that maps a space
     # onto itself (an RNN cell's weight_hh), told apart from another of its shape.
     recurrent: bool = False
+    # The report (version 4) says compensation changed its values.
+    marked: bool = False
 
     @property
     def compensated(self):
-        """Compensation rewrote this constant's values (the rewrite renames
-        it ``_compensated``), so slicing alone does not give its values."""
-        return self.resource is not None and "_compensated" in self.resource
+        """Compensation rewrote this constant's values, so slicing alone
+        does not give them: the report says so (version 4, any constant),
+        or the rewrite renamed its blob ``_compensated`` (version 3)."""
+        return self.marked or (self.resource is not None and "_compensated" in self.resource)
 
     def describe(self):
         where = f"at {self.location!r}" if self.location is not None else "without a location"
@@ -99,10 +103,11 @@ def report_cuts(report):
         for w in group["weights"]:
             if "removed" not in w:
                 raise ReportError(f"{w['op']}: no `removed` indices; write the report with --component-prune, not --component-groups")
-            cut = Cut(w["op"], w.get("resource"), w.get("location"), tuple(w["shape"]), w["dim"], frozenset(w["removed"]))
+            cut = Cut(w["op"], w.get("resource"), w.get("location"), tuple(w["shape"]), w["dim"], frozenset(w["removed"]),
+                      marked=bool(w.get("compensated", False)))
             key = (cut.resource or cut.op, cut.dim)
             if key in cuts:
-                cut = dataclasses.replace(cut, removed=cuts[key].removed | cut.removed)
+                cut = dataclasses.replace(cut, removed=cuts[key].removed | cut.removed, marked=cuts[key].marked or cut.marked)
             cuts[key] = cut
             dims_in_group.setdefault((key[0], group["id"]), set()).add(cut.dim)
     recurrent = {constant for (constant, _), dims in dims_in_group.items() if len(dims) > 1}

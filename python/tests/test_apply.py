@@ -187,6 +187,14 @@ class ReportErrorTest(unittest.TestCase):
     def test_compensation_needs_the_pruned_module(self):
         self.assert_refused(self.report(resource="w_compensated"), ["compensation", "pruned="])
 
+    def test_marked_inline_compensation_needs_the_pruned_module(self):
+        # Version 4 marks compensated constants that have no blob to rename
+        # (inline literals, as torch-mlir's TOSA export holds filters).
+        report = self.report(resource=None)
+        report["version"] = 4
+        report["groups"][0]["weights"][0]["compensated"] = True
+        self.assert_refused(report, ["compensation", "pruned="])
+
     def test_unsupported_module(self):
         self.model = nn.Sequential(nn.InstanceNorm1d(6, affine=True))
         self.before = {k: v.clone() for k, v in self.model.state_dict().items()}
