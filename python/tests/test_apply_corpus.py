@@ -36,7 +36,7 @@ import torch  # noqa: E402
 from mcprune_torch import apply_report  # noqa: E402
 from mcprune_torch.export import export  # noqa: E402
 from mlir_run import run_iree, run_mlir_runner  # noqa: E402
-from test_apply import OPT, ROOT, corpus_model, counted_like_mcprune  # noqa: E402
+from test_apply import OPT, ROOT, corpus_model, counted_like_mcprune, uncompensated  # noqa: E402
 
 CORPUS = os.path.join(ROOT, "tests", "fixtures", "corpus")
 # Component groups that span components are pruned too, so that interfaces
@@ -146,11 +146,11 @@ class ApplyCase(unittest.TestCase):
 
     def assert_compensation_matters(self, model, sliced, report, inputs, theirs, rtol, what):
         """Where compensation changed weights, slicing alone (the report's
-        compensated constants renamed back, nothing copied) does not give
+        compensation marks taken off, nothing copied) does not give
         the pruned model's outputs, so the copied values are what makes
         them agree. Calibrated ranking removes dead channels first, whose
         compensation is nothing (GoogLeNet's, in TOSA all of them)."""
-        stripped = apply_report(copy.deepcopy(model), json.loads(json.dumps(report).replace("_compensated", "")))
+        stripped = apply_report(copy.deepcopy(model), uncompensated(report))
         if all(torch.equal(a, b) for a, b in zip(stripped.state_dict().values(), sliced.state_dict().values())):
             print(f"  {what}: compensation changed no weight", file=sys.stderr)
             return
