@@ -479,7 +479,8 @@ def _resource_copies(model, resolved, plan, constants):
     by_resource = {c.resource: c for c in constants if c.resource is not None}
     copies, done = [], set()
     for cut, found in resolved.items():
-        if not cut.compensated or cut.resource in done:
+        # Inline constants (no blob) are `_inline_copies`' to find.
+        if not cut.compensated or cut.resource is None or cut.resource in done:
             continue
         done.add(cut.resource)
         const = by_resource.get(cut.resource + "_pruned") or by_resource.get(cut.resource)
