@@ -5,6 +5,7 @@
 use crate::common::{fixture, load};
 use crate::numeric::prune;
 use mcprune::ir::exec::{run_sets, Tensor};
+use mcprune::passes::component_prune::Outcome;
 
 /// Deterministic, roughly normal values (sum of four uniforms, centred).
 fn normal(seed: u64, n: usize) -> Vec<f32> {
@@ -59,6 +60,34 @@ fn mse(a: &[Vec<Tensor>], b: &[Vec<Tensor>]) -> f64 {
     sum / n as f64
 }
 
+/// The planner pruned against its own unpruned outputs on held-out inputs,
+/// with a calibration file of 64 rows (sixteen batches of 4).
+struct PlannerTask {
+    path: String,
+    heldout: Vec<Vec<Tensor>>,
+    teacher: Vec<Vec<Tensor>>,
+    calibration: TempFile,
+}
+
+impl PlannerTask {
+    fn new(heldout_seed: u64, calibration_seed: u64, file: &str) -> PlannerTask {
+        let path = fixture(PLANNER);
+        let heldout: Vec<Vec<Tensor>> =
+            (0..8).map(|k| vec![Tensor { shape: vec![4, 6], data: normal(heldout_seed + k, 24) }]).collect();
+        let teacher = run_sets(load(&path).module.op(), &heldout).expect("the unpruned planner runs");
+        let rows = Tensor { shape: vec![64, 6], data: normal(calibration_seed, 64 * 6) };
+        PlannerTask { path, heldout, teacher, calibration: TempFile::new(file, &json_inputs(&[rows])) }
+    }
+
+    /// Mean squared error to the unpruned outputs after pruning with
+    /// `options` (`FILE` stands for the calibration file).
+    fn loss(&self, options: &str) -> (f64, Outcome) {
+        let (model, outcome) = prune(&self.path, &options.replace("FILE", &self.calibration.path()));
+        let outputs = run_sets(model.module.op(), &self.heldout).unwrap_or_else(|e| panic!("{options}: {e}"));
+        (mse(&outputs, &self.teacher), outcome)
+    }
+}
+
 /// Calibrated pruning of the planning-loop model records the activations
 /// of every component (all inside functions, most inside the loop), so
 /// nothing is left uncompensated, and it stays closer to the unpruned
@@ -67,19 +96,10 @@ fn mse(a: &[Vec<Tensor>], b: &[Vec<Tensor>]) -> f64 {
 /// trained: its outputs are the behaviour pruning must keep).
 #[test]
 fn calibration_sees_inside_functions_and_loops_and_beats_magnitude() {
-    let path = fixture(PLANNER);
-    let heldout: Vec<Vec<Tensor>> = (0..8).map(|k| vec![Tensor { shape: vec![4, 6], data: normal(100 + k, 24) }]).collect();
-    let teacher = run_sets(load(&path).module.op(), &heldout).expect("the unpruned planner runs");
-    // 64 rows for a batch of 4: sixteen batches.
-    let file = TempFile::new("planner-calibration.json", &json_inputs(&[Tensor { shape: vec![64, 6], data: normal(7, 64 * 6) }]));
-    let loss = |options: &str| {
-        let (model, outcome) = prune(&path, &options.replace("FILE", &file.path()));
-        let outputs = run_sets(model.module.op(), &heldout).unwrap_or_else(|e| panic!("{options}: {e}"));
-        (mse(&outputs, &teacher), outcome)
-    };
+    let task = PlannerTask::new(100, 7, "planner-calibration.json");
     for ratio in ["0.3", "0.5"] {
-        let (magnitude, plain) = loss(&format!("ratio={ratio}"));
-        let (calibrated, outcome) = loss(&format!("ratio={ratio} calibration=FILE"));
+        let (magnitude, plain) = task.loss(&format!("ratio={ratio}"));
+        let (calibrated, outcome) = task.loss(&format!("ratio={ratio} calibration=FILE"));
         let unrecorded: Vec<&String> = outcome.plan.notes.iter().filter(|n| n.contains("not recorded")).collect();
         assert!(unrecorded.is_empty(), "ratio {ratio}: {unrecorded:?}");
         let (got, asked) = (outcome.plan.ratio_reached(), plain.plan.ratio_reached());
@@ -230,18 +250,10 @@ func.func @main(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
 /// fit on the unpruned activations, and it removes the same channels.
 #[test]
 fn sequential_refit_is_at_least_as_close_as_one_fit() {
-    let path = fixture(PLANNER);
-    let heldout: Vec<Vec<Tensor>> = (0..8).map(|k| vec![Tensor { shape: vec![4, 6], data: normal(200 + k, 24) }]).collect();
-    let teacher = run_sets(load(&path).module.op(), &heldout).expect("the unpruned planner runs");
-    let file = TempFile::new("planner-refit.json", &json_inputs(&[Tensor { shape: vec![64, 6], data: normal(9, 64 * 6) }]));
-    let loss = |options: &str| {
-        let (model, outcome) = prune(&path, &options.replace("FILE", &file.path()));
-        let outputs = run_sets(model.module.op(), &heldout).unwrap_or_else(|e| panic!("{options}: {e}"));
-        (mse(&outputs, &teacher), outcome)
-    };
+    let task = PlannerTask::new(200, 9, "planner-refit.json");
     for ratio in ["0.3", "0.5"] {
-        let (once, a) = loss(&format!("ratio={ratio} calibration=FILE"));
-        let (sequential, b) = loss(&format!("ratio={ratio} calibration=FILE refit=sequential"));
+        let (once, a) = task.loss(&format!("ratio={ratio} calibration=FILE"));
+        let (sequential, b) = task.loss(&format!("ratio={ratio} calibration=FILE refit=sequential"));
         assert_eq!(a.plan.removed, b.plan.removed, "ratio {ratio}: the refit changed the selection");
         assert!(once > 0.0, "ratio {ratio}: pruning left the outputs unchanged");
         assert!(sequential <= once * 1.0001, "ratio {ratio}: sequential {sequential} against once {once}");

@@ -482,6 +482,26 @@ fn component_and_calibration_orderings_on_the_trained_model() {
     assert!(r("component global calibrated").1 < r("component global").1, "{ratios:?}");
 }
 
+/// Checks a model against its sliced-PyTorch reference `io` (inputs, the
+/// PyTorch outputs, and `pruned.outputs` of the model with the plan's
+/// channels sliced out): the unpruned module computes PyTorch's outputs,
+/// the pruned one the sliced model's, and the two differ, so the check
+/// would notice constants left at the old counts.
+fn assert_like_sliced_pytorch(io: &serde_json::Value, unpruned: mcprune::ir::Op, pruned: mcprune::ir::Op, what: &str) {
+    let inputs = read_tensors(io, "inputs");
+    let original = read_tensors(io, "outputs");
+    let got = run(unpruned, &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let (diff, scale) = max_abs_diff(&got[0].data, &original[0].data);
+    assert!(diff <= 1e-5 * scale.max(1.0), "{what}: unpruned differs from PyTorch by {diff}");
+    let expected = read_tensors(&io["pruned"], "outputs");
+    let got = run(pruned, &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(got[0].shape, expected[0].shape);
+    let (diff, scale) = max_abs_diff(&got[0].data, &expected[0].data);
+    assert!(diff <= 1e-5 * scale.max(1.0), "{what}: differs from sliced PyTorch by {diff} at scale {scale}");
+    let (moved, _) = max_abs_diff(&got[0].data, &original[0].data);
+    assert!(moved > 1e-3, "{what}: pruning changed nothing ({moved})");
+}
+
 /// LayerNorm'd hidden dims prune like Torch-Pruning prunes `nn.LayerNorm`:
 /// the statistics run over the kept channels. Masking cannot show that (a
 /// zeroed channel still counts in the mean), so the reference is PyTorch:
@@ -490,20 +510,14 @@ fn component_and_calibration_orderings_on_the_trained_model() {
 #[test]
 fn layernormed_channels_prune_like_pytorch_slicing() {
     let io = io("normed_mlp");
-    let inputs = read_tensors(&io, "inputs");
     let reference = &io["pruned"];
     let options = reference["options"].as_str().expect("options");
-    let expected = read_tensors(reference, "outputs");
     let want_removed: std::collections::BTreeMap<String, Vec<u32>> =
         serde_json::from_value(reference["removed"].clone()).expect("removed");
     assert_eq!(want_removed.len(), 2, "both LayerNorm'd hidden dims are pruned in the reference");
     for dialect in DIALECTS {
         let what = format!("normed_mlp.{dialect} {options}");
         let unpruned = load(&fixture(&format!("normed_mlp.{dialect}.mlir")));
-        let got = run(unpruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
-        let (diff, scale) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
-        assert!(diff <= 1e-5 * scale.max(1.0), "{what}: unpruned differs from PyTorch by {diff}");
-
         let (pruned, outcome) = prune(&fixture(&format!("normed_mlp.{dialect}.mlir")), options);
         let removed: std::collections::BTreeMap<String, Vec<u32>> = outcome
             .report
@@ -513,14 +527,7 @@ fn layernormed_channels_prune_like_pytorch_slicing() {
             .map(|g| (g.components.join(","), g.removed.clone()))
             .collect();
         assert_eq!(removed, want_removed, "{what}: the reference was made for other channels");
-        let got = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_eq!(got[0].shape, expected[0].shape);
-        let (diff, scale) = max_abs_diff(&got[0].data, &expected[0].data);
-        assert!(diff <= 1e-5 * scale.max(1.0), "{what}: differs from sliced PyTorch by {diff} at scale {scale}");
-        // And it is a different function from the unpruned one: the test
-        // would notice constants left at the old counts.
-        let (moved, _) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
-        assert!(moved > 1e-3, "{what}: pruning changed nothing ({moved})");
+        assert_like_sliced_pytorch(&io, unpruned.module.op(), pruned.module.op(), &what);
     }
 }
 
@@ -534,15 +541,11 @@ fn layernormed_channels_prune_like_pytorch_slicing() {
 #[test]
 fn group_norm_prunes_like_pytorch_slicing() {
     let io = io("group_norm");
-    let inputs = read_tensors(&io, "inputs");
     let reference = &io["pruned"];
     let options = reference["options"].as_str().expect("options");
     let want_removed: Vec<u32> = serde_json::from_value(reference["removed"].clone()).expect("removed");
     let path = fixture("group_norm.linalg.mlir");
-    let got = run(load(&path).module.op(), &inputs).expect("the unpruned model runs");
-    let (diff, scale) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
-    assert!(diff <= 1e-5 * scale.max(1.0), "unpruned differs from PyTorch by {diff}");
-
+    let unpruned = load(&path);
     let (pruned, outcome) = prune(&path, options);
     let stem_cut: Vec<u32> = outcome
         .report
@@ -553,13 +556,7 @@ fn group_norm_prunes_like_pytorch_slicing() {
         .find_map(|w| w.removed.clone())
         .unwrap_or_default();
     assert_eq!(stem_cut, want_removed, "the reference was made for other channels");
-    let got = run(pruned.module.op(), &inputs).expect("the pruned model runs");
-    let expected = read_tensors(reference, "outputs");
-    assert_eq!(got[0].shape, expected[0].shape);
-    let (diff, scale) = max_abs_diff(&got[0].data, &expected[0].data);
-    assert!(diff <= 1e-5 * scale.max(1.0), "differs from sliced PyTorch by {diff} at scale {scale}");
-    let (moved, _) = max_abs_diff(&got[0].data, &read_tensors(&io, "outputs")[0].data);
-    assert!(moved > 1e-3, "pruning changed nothing ({moved})");
+    assert_like_sliced_pytorch(&io, unpruned.module.op(), pruned.module.op(), &format!("group_norm.linalg {options}"));
 }
 
 /// A TD-MPC2-shaped model (LayerNorm + Mish everywhere, SimNorm latent, Q
