@@ -12,7 +12,7 @@
 
 use crate::analysis::{ClassId, Dependencies};
 use crate::error::{Error, Result};
-use crate::group::{Groups, HeadUnits};
+use crate::group::{Group, Groups, HeadUnits};
 use crate::ir::exec::Tensor;
 use crate::ir::{dense, Op};
 use crate::report::{flops, Report};
@@ -114,8 +114,7 @@ fn compensate_sequentially(
     let mut done = Compensation::default();
     let unpruned = WeightSnapshot::take(deps);
     for g in groups_in_sink_order(deps, groups, plan, &stats.sinks) {
-        let classes: BTreeSet<ClassId> = groups.groups[g].members.iter().map(|m| m.class).collect();
-        let sinks: Vec<Sink> = stats.sinks.iter().filter(|s| classes.contains(&deps.class_of_dim(s.act, s.act_dim))).cloned().collect();
+        let (classes, sinks) = consumers_of(deps, &groups.groups[g], &stats.sinks);
         let mut stage = plan.clone();
         stage.removed.retain(|&id, _| id == g);
         stage.class_removed.retain(|c, _| classes.contains(c));
@@ -161,13 +160,19 @@ fn groups_in_sink_order(deps: &Dependencies, groups: &Groups, plan: &PrunePlan, 
         .removed
         .keys()
         .map(|&g| {
-            let classes: BTreeSet<ClassId> = groups.groups[g].members.iter().map(|m| m.class).collect();
-            let first = sinks.iter().filter(|s| classes.contains(&deps.class_of_dim(s.act, s.act_dim))).map(|s| s.op.index()).min();
+            let first = consumers_of(deps, &groups.groups[g], sinks).1.iter().map(|s| s.op.index()).min();
             (first.unwrap_or(0), g)
         })
         .collect();
     order.sort();
     order.into_iter().map(|(_, g)| g).collect()
+}
+
+/// A group's channel classes, and the sinks that consume them.
+fn consumers_of(deps: &Dependencies, group: &Group, sinks: &[Sink]) -> (BTreeSet<ClassId>, Vec<Sink>) {
+    let classes: BTreeSet<ClassId> = group.members.iter().map(|m| m.class).collect();
+    let consumers = sinks.iter().filter(|s| classes.contains(&deps.class_of_dim(s.act, s.act_dim))).cloned().collect();
+    (classes, consumers)
 }
 
 /// Runs the model on the calibration inputs, if any were given.

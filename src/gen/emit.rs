@@ -267,13 +267,7 @@ impl Emitter {
             Dialect::Linalg => {
                 let w = self.weight(&[out, inp], loc);
                 let bias = self.weight(&[out], loc);
-                let et = self.empty(&[inp, out]);
-                let t = self.fresh(&[inp, out]);
-                self.line(format!(
-                    "{t} = linalg.transpose ins({w} : {}) outs({et} : {}) permutation = [1, 0] loc(\"{loc}\")",
-                    f32_tensor_type(&[out, inp]),
-                    f32_tensor_type(&[inp, out])
-                ));
+                let t = self.permute(&w, &[1, 0], loc);
                 let e = self.empty(&[b, out]);
                 let z = self.fresh(&[]);
                 self.line(format!("{z} = arith.constant 0.000000e+00 : f32"));

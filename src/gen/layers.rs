@@ -208,7 +208,7 @@ impl Emitter {
     }
 
     /// `x` with its dims permuted (`linalg.transpose`, `tosa.transpose`).
-    fn permute(&mut self, x: &str, perms: &[usize], loc: &str) -> String {
+    pub(super) fn permute(&mut self, x: &str, perms: &[usize], loc: &str) -> String {
         match self.dialect() {
             Dialect::Linalg => {
                 let xs = self.shape(x);

@@ -475,7 +475,7 @@ pub fn int_table(ty: Type, values: &[i64]) -> Option<Attribute> {
         w @ (8 | 16 | 32 | 64) => w as usize / 8,
         _ => return None,
     };
-    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()[..width].to_vec()).collect();
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes().into_iter().take(width)).collect();
     // SAFETY: live type (module invariant); MLIR copies the buffer, which
     // outlives the call.
     Some(Attribute(unsafe { mlirDenseElementsAttrRawBufferGet(ty.0, bytes.len(), bytes.as_ptr() as *const c_void) }))

@@ -238,12 +238,11 @@ fn paired_fit(recorded: &[&PairedMoments], removed: &[usize], ridge: f64) -> (Fi
     };
     let (mx, my) = (mean(|m| m.sums().0), mean(|m| m.sums().1));
     let targets: Vec<usize> = (0..channels).collect();
-    let is_kept: Vec<bool> = (0..channels).map(|c| !removed_set.contains(&c)).collect();
     // Failing a solve: kept channels keep their weights and shift by the
     // difference of the means; removed ones are their unpruned mean.
     let means_only = Fit {
         coef: Mat::zeros(kept.len(), channels),
-        shift: (0..channels).map(|c| mx[c] - if is_kept[c] { my[c] } else { 0.0 }).collect(),
+        shift: (0..channels).map(|c| mx[c] - if removed_set.contains(&c) { 0.0 } else { my[c] }).collect(),
         kept: kept.clone(),
         targets: targets.clone(),
     };

@@ -301,12 +301,12 @@ impl<'a> Rebuild<'a> {
         }
     }
 
-    /// A new constant for fold `k`, inserted before the op it slices.
     /// The kept indices of each dim of a folded constant (`None`: all).
     fn selections(&self, keep: &[Option<u32>]) -> Vec<Option<Vec<usize>>> {
         keep.iter().map(|s| s.map(|s| self.eg.analysis.sels.get(s).iter().map(|&i| i as usize).collect())).collect()
     }
 
+    /// A new constant for fold `k`, inserted before the op it slices.
     fn fold(&mut self, k: u32) -> Result<Value> {
         if let Some(v) = self.folds.get(&k) {
             return Ok(*v);

@@ -142,8 +142,6 @@ pub fn signatures(a: &Dependencies) -> IdVec<OpId, OpSig> {
         .collect()
 }
 
-/// Splat-like ops without tensor operands (`tensor.empty`, `tensor.splat`
-/// of a scalar) are rebuilt at any shape.
 /// An integer constant with one value per element (a table of indices, as
 /// torch-mlir lowers GroupNorm's per-channel gathers): sliced like a
 /// weight when its dims are pruned, though it holds no parameters.
@@ -156,6 +154,8 @@ fn is_int_table(op: Op, splat: bool) -> bool {
         })
 }
 
+/// Splat-like ops without tensor operands (`tensor.empty`, `tensor.splat`
+/// of a scalar) are rebuilt at any shape.
 fn is_shape_splat(op: Op, splat: bool) -> bool {
     splat && op.operands().all(|v| !v.ty().is_shaped())
 }

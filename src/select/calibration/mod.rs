@@ -239,6 +239,23 @@ impl WeightSnapshot {
     }
 }
 
+/// The sinks' activations the CPU run can record (static f32), once each
+/// with their channel dim; and the sinks whose activation it cannot.
+fn recordable(a: &Dependencies, sinks: &[Sink]) -> (Vec<(ValueId, usize)>, Vec<OpId>) {
+    let mut wanted: Vec<(ValueId, usize)> = Vec::new();
+    let mut missing = Vec::new();
+    for s in sinks {
+        let ty = a.value(s.act).value.ty();
+        let f32_static = ty.static_shape().is_some() && ty.element_type().map(|e| e.to_string()).as_deref() == Some("f32");
+        if !f32_static {
+            missing.push(s.op);
+        } else if !wanted.iter().any(|(v, _)| *v == s.act) {
+            wanted.push((s.act, s.act_dim));
+        }
+    }
+    (wanted, missing)
+}
+
 /// Paired activations by value: the channel dim and the statistics of the
 /// unpruned (x) and current (y) model on the same rows.
 pub struct PairedActivations {
@@ -251,14 +268,8 @@ pub struct PairedActivations {
 /// same call. `None` when the unpruned activations exceed the budget.
 pub fn record_paired(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor], unpruned: &WeightSnapshot, budget: usize) -> Result<Option<PairedActivations>> {
     let sets = exec::split_batches(module, inputs)?;
-    let mut wanted: Vec<(ValueId, usize)> = Vec::new();
-    for s in sinks {
-        let ty = a.value(s.act).value.ty();
-        let f32_static = ty.static_shape().is_some() && ty.element_type().map(|e| e.to_string()).as_deref() == Some("f32");
-        if f32_static && !wanted.iter().any(|(v, _)| *v == s.act) {
-            wanted.push((s.act, s.act_dim));
-        }
-    }
+    // Sinks it cannot record go uncompensated, with a note (`compensate`).
+    let (wanted, _) = recordable(a, sinks);
     let values: Vec<Value> = wanted.iter().map(|(vid, _)| a.value(*vid).value).collect();
     let mut kept: Vec<Vec<Tensor>> = vec![Vec::new(); wanted.len()];
     let mut bytes = 0usize;
@@ -297,17 +308,7 @@ pub struct Activations {
 /// argument shapes), recording every sink's activation.
 pub fn record(module: Op, a: &Dependencies, sinks: &[Sink], inputs: &[Tensor]) -> Result<Activations> {
     let sets = exec::split_batches(module, inputs)?;
-    let mut wanted: Vec<(ValueId, usize)> = Vec::new();
-    let mut missing = Vec::new();
-    for s in sinks {
-        let ty = a.value(s.act).value.ty();
-        let f32_static = ty.static_shape().is_some() && ty.element_type().map(|e| e.to_string()).as_deref() == Some("f32");
-        if !f32_static {
-            missing.push(s.op);
-        } else if !wanted.iter().any(|(v, _)| *v == s.act) {
-            wanted.push((s.act, s.act_dim));
-        }
-    }
+    let (wanted, missing) = recordable(a, sinks);
     let mut stats: Vec<Moments> = wanted.iter().map(|&(v, d)| Moments::new(a.value(v).shape[d] as usize)).collect();
     let values: Vec<Value> = wanted.iter().map(|(vid, _)| a.value(*vid).value).collect();
     exec::run_probed(module, &sets, &values, &mut |k, t| stats[k].add(&t, wanted[k].1))?;
