@@ -15,6 +15,13 @@ ratios (c)/(a) and (d)/(a).
 
   python3 scripts/bench.py [--sizes 1M,10M] [--families mlp,cnn] [--dialects linalg]
                            [--formats text,bytecode] [--dtypes f32] [--reps 3] [--workdir DIR]
+                           [--outdir DIR]
+
+Outputs go to --outdir (default: the workdir). On this machine the time
+write(2) takes for the same bytes into ext4's page cache moved by 3-10x
+from run to run with the writeback of earlier runs' outputs (strace: 0.14
+to 1.64 s for one 580 MB output, for either tool), more than the tools
+differ; `--outdir /dev/shm` (tmpfs) takes the disk out of the comparison.
 
 Build first: cargo build --release --bins
 """
@@ -68,11 +75,14 @@ def main():
     ap.add_argument("--dtypes", default="f32", help="f32,f16,bf16: mcprune-gen --dtype")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.join(ROOT, "target", "bench"))
+    ap.add_argument("--outdir", default=None, help="where outputs are written (default: the workdir)")
     args = ap.parse_args()
+    outdir = args.outdir or args.workdir
     for tool in (OPT, GEN, MLIR_OPT):
         if not os.path.exists(tool):
             sys.exit("missing %s (cargo build --release --bins; scripts/setup.sh)" % tool)
     os.makedirs(args.workdir, exist_ok=True)
+    os.makedirs(outdir, exist_ok=True)
     prune = has_pass("component-prune")
 
     rows = []
@@ -97,7 +107,7 @@ def main():
                     inputs["bytecode"] = bc
                 for fmt in args.formats.split(","):
                     src = inputs[fmt]
-                    out = base + ".out." + ("mlirbc" if fmt == "bytecode" else "mlir")
+                    out = os.path.join(outdir, os.path.basename(base) + ".out." + ("mlirbc" if fmt == "bytecode" else "mlir"))
                     emit = ["--emit-bytecode"] if fmt == "bytecode" else []
                     cases = {
                         "a": [MLIR_OPT, src, "-o", out] + emit,

@@ -339,18 +339,49 @@ pub fn gather(bytes: &[u8], shape: &[i64], width: usize, keep: &[Option<Vec<usiz
     if indices.iter().any(|v| v.is_empty()) || run == 0 {
         return Vec::new();
     }
+    if indices.is_empty() {
+        return bytes[..run].to_vec();
+    }
     let mut out = vec![0u8; out_len];
     let strides = byte_strides(shape, width);
+    // A large weight is gathered on every core, each thread taking a share
+    // of the first dim's kept indices and the slab of the output they fill
+    // (copying is most of a large model's rewrite); the bytes are the same
+    // whatever the split.
+    let threads = crate::parallel::threads_for(out_len, PARALLEL_GATHER_MIN_BYTES).min(indices[0].len());
+    if threads < 2 {
+        gather_part(&indices, &strides, run, bytes, &mut out);
+        return out;
+    }
+    let slab = out_len / indices[0].len();
+    let per_thread = indices[0].len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (firsts, part) in indices[0].chunks(per_thread).zip(out.chunks_mut(per_thread * slab)) {
+            let mut idx = indices.clone();
+            idx[0] = firsts.to_vec();
+            let strides = &strides;
+            scope.spawn(move || gather_part(&idx, strides, run, bytes, part));
+        }
+    });
+    out
+}
+
+/// Gathers below this many output bytes stay on the calling thread.
+const PARALLEL_GATHER_MIN_BYTES: usize = 8 << 20;
+
+/// [`gather`] of the kept `idx` of each dim into `out`, which holds exactly
+/// their product times `run` bytes.
+fn gather_part(idx: &[Vec<usize>], strides: &[usize], run: usize, bytes: &[u8], out: &mut [u8]) {
     let mut pos = 0;
     // A cut last dim copies one element per kept index: fixed-size copies,
     // not a call per element (bf16 weights are 2 bytes each).
     match run {
-        2 => gather_into::<2>(0, 0, &indices, &strides, bytes, &mut out, &mut pos),
-        4 => gather_into::<4>(0, 0, &indices, &strides, bytes, &mut out, &mut pos),
-        8 => gather_into::<8>(0, 0, &indices, &strides, bytes, &mut out, &mut pos),
-        _ => gather_runs(0, 0, &indices, &strides, run, bytes, &mut out, &mut pos),
+        2 => gather_into::<2>(0, 0, idx, strides, bytes, out, &mut pos),
+        4 => gather_into::<4>(0, 0, idx, strides, bytes, out, &mut pos),
+        8 => gather_into::<8>(0, 0, idx, strides, bytes, out, &mut pos),
+        _ => gather_runs(0, 0, idx, strides, run, bytes, out, &mut pos),
     }
-    out
+    debug_assert_eq!(pos, out.len());
 }
 
 /// Copies the runs of `run` bytes at the kept indices of every dim of
@@ -375,12 +406,15 @@ fn gather_into<const W: usize>(d: usize, base: usize, idx: &[Vec<usize>], stride
         return;
     }
     if d + 1 == idx.len() {
-        let stride = strides[d];
-        for &i in &idx[d] {
-            let at = base + i * stride;
-            out[*pos..*pos + W].copy_from_slice(&src[at..at + W]);
-            *pos += W;
+        // The last dim is contiguous (stride W): copy from one row, one
+        // fixed-size chunk per kept index.
+        let row_len = idx[d].last().map_or(0, |&i| (i + 1) * W);
+        let row = &src[base..base + row_len];
+        let dst = &mut out[*pos..*pos + idx[d].len() * W];
+        for (o, &i) in dst.chunks_exact_mut(W).zip(&idx[d]) {
+            o.copy_from_slice(&row[i * W..i * W + W]);
         }
+        *pos += idx[d].len() * W;
         return;
     }
     for &i in &idx[d] {
@@ -431,22 +465,17 @@ pub fn build(like: &FloatElements, ty: Type, bytes: Vec<u8>, name: &str) -> Attr
             // `drop_blob`.
             let align = like.kind.byte_width();
             let len = bytes.len();
-            let ptr = if len == 0 {
-                std::ptr::null_mut()
-            } else {
-                let layout = std::alloc::Layout::from_size_align(len, align).expect("blob layout");
-                // SAFETY: the layout has a non-zero size.
-                let p = unsafe { std::alloc::alloc(layout) };
-                if p.is_null() {
-                    std::alloc::handle_alloc_error(layout);
-                }
-                // SAFETY: `p` holds `len` fresh bytes, apart from `bytes`.
-                unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, len) };
-                p
-            };
+            // The buffer goes to MLIR as it is (a 100M-parameter model's
+            // kept weights are hundreds of MB: a copy here cost a tenth of
+            // the prune); it moves only in the unlikely case that the
+            // allocator gave it less than the element's alignment.
+            let (owner, offset) = aligned(bytes, align);
+            let owner = Box::new(owner);
+            let ptr = if len == 0 { std::ptr::null() } else { owner[offset..].as_ptr() };
+            let user = Box::into_raw(owner);
             // SAFETY: live type (module invariant); the blob is `len` bytes at
-            // `align` (or null and empty), handed over to MLIR, which frees
-            // it through `drop_blob` with these same numbers.
+            // `align` (or null and empty) inside the buffer `user` owns,
+            // handed over to MLIR, which frees it once through `drop_blob`.
             Attribute(unsafe {
                 mlirUnmanagedDenseResourceElementsAttrGet(
                     ty.0,
@@ -456,7 +485,7 @@ pub fn build(like: &FloatElements, ty: Type, bytes: Vec<u8>, name: &str) -> Attr
                     align,
                     false,
                     Some(drop_blob),
-                    std::ptr::null_mut(),
+                    user as *mut c_void,
                 )
             })
         }
@@ -481,17 +510,30 @@ pub fn int_table(ty: Type, values: &[i64]) -> Option<Attribute> {
     Some(Attribute(unsafe { mlirDenseElementsAttrRawBufferGet(ty.0, bytes.len(), bytes.as_ptr() as *const c_void) }))
 }
 
+/// `bytes` and the offset in it where they start at a multiple of `align`:
+/// the same buffer when it is aligned already, a copy shifted into
+/// alignment otherwise.
+fn aligned(bytes: Vec<u8>, align: usize) -> (Vec<u8>, usize) {
+    if (bytes.as_ptr() as usize).is_multiple_of(align.max(1)) {
+        return (bytes, 0);
+    }
+    let mut owner = vec![0u8; bytes.len() + align];
+    let offset = owner.as_ptr().align_offset(align);
+    owner[offset..offset + bytes.len()].copy_from_slice(&bytes);
+    (owner, offset)
+}
+
 /// The deleter of the blobs `build` makes.
 ///
 /// # Safety
 ///
-/// `data` must be null, or a blob of `size` bytes at `align` that `build`
-/// allocated, passed once.
-unsafe extern "C" fn drop_blob(_user: *mut c_void, data: *const c_void, size: usize, align: usize) {
-    if !data.is_null() && size > 0 {
-        // SAFETY: `data` came from `alloc` in `build` with exactly this size
-        // and alignment, which MLIR hands back unchanged.
-        unsafe { std::alloc::dealloc(data as *mut u8, std::alloc::Layout::from_size_align_unchecked(size, align)) };
+/// `user` must be the `Box<Vec<u8>>` that `build` leaked for this blob,
+/// passed once.
+unsafe extern "C" fn drop_blob(user: *mut c_void, _data: *const c_void, _size: usize, _align: usize) {
+    if !user.is_null() {
+        // SAFETY: `user` came from `Box::into_raw` in `build`, and MLIR calls
+        // the deleter once per blob.
+        drop(unsafe { Box::from_raw(user as *mut Vec<u8>) });
     }
 }
 
@@ -519,6 +561,50 @@ mod tests {
         let out = gather(&bytes, &[2, 3, 4], 2, &[None, Some(vec![0, 2]), Some(vec![1, 3])]);
         let values: Vec<u16> = out.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         assert_eq!(values, vec![1, 3, 9, 11, 13, 15, 21, 23]);
+    }
+
+    /// Element-by-element reference for [`gather`]: every kept index tuple
+    /// in row-major order.
+    fn gather_by_element(bytes: &[u8], shape: &[i64], width: usize, keep: &[Option<Vec<usize>>]) -> Vec<u8> {
+        let kept: Vec<Vec<usize>> =
+            keep.iter().zip(shape).map(|(k, &n)| k.clone().unwrap_or_else(|| (0..n as usize).collect())).collect();
+        let strides = byte_strides(shape, width);
+        let mut tuples: Vec<usize> = vec![0];
+        for (d, k) in kept.iter().enumerate() {
+            let stride = strides[d];
+            tuples = tuples.iter().flat_map(|&base| k.iter().map(move |&i| base + i * stride)).collect();
+        }
+        let mut out = Vec::with_capacity(tuples.len() * width);
+        for &at in &tuples {
+            out.extend_from_slice(&bytes[at..at + width]);
+        }
+        out
+    }
+
+    #[test]
+    fn a_large_gather_split_over_threads_matches_one_copy_per_element() {
+        // Above PARALLEL_GATHER_MIN_BYTES of output: 2-byte elements with
+        // a cut last dim, and runs of whole rows of a 3-D f32 tensor.
+        let every_third_missing = |n: usize| (0..n).filter(|i| i % 3 != 1).collect::<Vec<_>>();
+        let pattern = |len: usize| (0..len).map(|i| (i * 7 + i / 251) as u8).collect::<Vec<u8>>();
+        let shape = [3600i64, 3300];
+        let bytes = pattern(3600 * 3300 * 2);
+        let keep = [Some(every_third_missing(3600)), Some(every_third_missing(3300))];
+        let out = gather(&bytes, &shape, 2, &keep);
+        assert!(out.len() >= PARALLEL_GATHER_MIN_BYTES);
+        assert_eq!(out, gather_by_element(&bytes, &shape, 2, &keep));
+        let shape = [96i64, 330, 160];
+        let bytes = pattern(96 * 330 * 160 * 4);
+        let keep = [Some(every_third_missing(96)), Some((0..330).filter(|i| i % 5 != 0).collect()), None];
+        let out = gather(&bytes, &shape, 4, &keep);
+        assert!(out.len() >= PARALLEL_GATHER_MIN_BYTES);
+        assert_eq!(out, gather_by_element(&bytes, &shape, 4, &keep));
+    }
+
+    #[test]
+    fn a_gather_without_selections_copies_the_tensor() {
+        let bytes: Vec<u8> = (0..24).collect();
+        assert_eq!(gather(&bytes, &[2, 3], 4, &[None, None]), bytes);
     }
 
     #[test]

@@ -172,63 +172,95 @@ fn sum_blocks(values: &[f32], n: usize, inner: usize, norm: Norm, sums: &mut [f6
     }
 }
 
+/// The per-index sums of `dims` of one weight: a matrix's rows and columns
+/// from one read (a layer is usually cut on both dims, its outputs in one
+/// group and its inputs in another), any other dim on its own.
+fn weight_sums(data: &crate::ir::dense::FloatElements, shape: &[i64], dims: &[usize], norm: Norm) -> Vec<(usize, Vec<f64>)> {
+    if let Some((rows, columns)) = row_and_column_sums(data, shape, norm) {
+        return vec![(0, rows), (1, columns)];
+    }
+    dims.iter().map(|&dim| (dim, dim_sums(data, shape, dim, norm))).collect()
+}
+
+/// `out[j]` = sum of `|w|^p` over the elements of `data` whose index on `dim`
+/// is `j`.
+fn dim_sums(data: &crate::ir::dense::FloatElements, shape: &[i64], dim: usize, norm: Norm) -> Vec<f64> {
+    let n = shape[dim].max(0) as usize;
+    let inner: usize = shape[dim + 1..].iter().product::<i64>().max(1) as usize;
+    let outer: usize = shape[..dim].iter().product::<i64>().max(1) as usize;
+    let mut sums = vec![0f64; n];
+    let p = |x: f32| -> f64 {
+        match norm {
+            Norm::L1 => x.abs() as f64,
+            Norm::L2 => (x as f64) * (x as f64),
+        }
+    };
+    if data.is_splat() {
+        let v = p(data.get(0)) * (outer * inner) as f64;
+        sums.iter_mut().for_each(|s| *s = v);
+    } else if let Some(values) = f32_slice(data.bytes()).filter(|_| data.kind == crate::ir::FloatKind::F32) {
+        // The common case: the blob viewed as f32s in place.
+        sum_blocks(values, n, inner, norm, &mut sums);
+    } else if let Some(halves) =
+        half_slice(data.bytes()).filter(|_| matches!(data.kind, crate::ir::FloatKind::F16 | crate::ir::FloatKind::BF16))
+    {
+        // f16 and bf16 (JEPA encoders ship in bf16): converted to f32 in
+        // chunks of whole `n x inner` blocks (about a million elements), so
+        // the f32 loops run on them without a copy of the tensor.
+        sum_halves(data.kind, halves, n, inner, norm, CHUNK_ELEMENTS, &mut sums);
+    } else {
+        for k in 0..data.len {
+            sums[(k / inner) % n.max(1)] += p(data.get(k));
+        }
+    }
+    sums
+}
+
 /// Per-index magnitude sums of weight dims, computed once per (weight, dim).
 #[derive(Default)]
 pub struct SliceNorms {
     cache: HashMap<(WeightId, usize), Vec<f64>>,
 }
 
+/// Weights smaller than this in all are summed on the calling thread: a
+/// thread costs more than it saves on them.
+const PARALLEL_MIN_BYTES: usize = 16 << 20;
+
 impl SliceNorms {
     /// `out[j]` = sum of `|w|^p` over all elements whose index on `dim` is `j`.
     pub(crate) fn per_index(&mut self, a: &Dependencies, weight: WeightId, dim: usize, norm: Norm) -> Result<&Vec<f64>> {
-        if !self.cache.contains_key(&(weight, dim)) {
-            let w = &a.weight(weight);
-            let (_, _, data) = crate::ir::dense::weight_elements(a.op(w.op))?;
-            let shape = &a.value(w.value).shape;
-            // A matrix is usually cut on both dims (a layer's outputs in one
-            // group, its inputs in another): both sums in one read.
-            if let Some((rows, columns)) = row_and_column_sums(&data, shape, norm) {
-                self.cache.insert((weight, 0), rows);
-                self.cache.insert((weight, 1), columns);
-            }
-        }
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.cache.entry((weight, dim)) {
-            let w = &a.weight(weight);
-            let op = a.op(w.op);
-            let (_, _, data) = crate::ir::dense::weight_elements(op)?;
-            let shape = &a.value(w.value).shape;
-            let n = shape[dim].max(0) as usize;
-            let inner: usize = shape[dim + 1..].iter().product::<i64>().max(1) as usize;
-            let outer: usize = shape[..dim].iter().product::<i64>().max(1) as usize;
-            let mut sums = vec![0f64; n];
-            let p = |x: f32| -> f64 {
-                match norm {
-                    Norm::L1 => x.abs() as f64,
-                    Norm::L2 => (x as f64) * (x as f64),
-                }
-            };
-            if data.is_splat() {
-                let v = p(data.get(0)) * (outer * inner) as f64;
-                sums.iter_mut().for_each(|s| *s = v);
-            } else if let Some(values) = f32_slice(data.bytes()).filter(|_| data.kind == crate::ir::FloatKind::F32) {
-                // The common case: the blob viewed as f32s in place.
-                sum_blocks(values, n, inner, norm, &mut sums);
-            } else if let Some(halves) =
-                half_slice(data.bytes()).filter(|_| matches!(data.kind, crate::ir::FloatKind::F16 | crate::ir::FloatKind::BF16))
-            {
-                // f16 and bf16 (JEPA encoders ship in bf16): converted to
-                // f32 in chunks of whole `n x inner` blocks (about a million
-                // elements), so the f32 loops run on them without a copy of
-                // the tensor.
-                sum_halves(data.kind, halves, n, inner, norm, CHUNK_ELEMENTS, &mut sums);
-            } else {
-                for k in 0..data.len {
-                    sums[(k / inner) % n.max(1)] += p(data.get(k));
-                }
-            }
-            slot.insert(sums);
-        }
+        self.prefetch(a, [(weight, dim)], norm)?;
         Ok(&self.cache[&(weight, dim)])
+    }
+
+    /// Computes the sums of every (weight, dim) in `keys` not cached yet,
+    /// weights read on as many threads as the machine has cores once they
+    /// are large enough to pay for it (the sums read every weight of the
+    /// model, the largest share of selection's time on a big one).
+    pub(crate) fn prefetch(&mut self, a: &Dependencies, keys: impl IntoIterator<Item = (WeightId, usize)>, norm: Norm) -> Result<()> {
+        let mut wanted: std::collections::BTreeMap<WeightId, std::collections::BTreeSet<usize>> = std::collections::BTreeMap::new();
+        for (weight, dim) in keys {
+            if !self.cache.contains_key(&(weight, dim)) {
+                wanted.entry(weight).or_default().insert(dim);
+            }
+        }
+        let mut jobs = Vec::with_capacity(wanted.len());
+        for (weight, dims) in wanted {
+            let w = a.weight(weight);
+            let (_, _, data) = crate::ir::dense::weight_elements(a.op(w.op))?;
+            jobs.push((weight, data, a.value(w.value).shape.clone(), dims.into_iter().collect::<Vec<_>>()));
+        }
+        let total: usize = jobs.iter().map(|j| j.1.bytes().len()).sum();
+        let threads = crate::parallel::threads_for(total, PARALLEL_MIN_BYTES);
+        let reads = crate::parallel::map_balanced(&jobs, |j| j.1.bytes().len(), threads, |(_, data, shape, dims)| {
+            weight_sums(data, shape, dims, norm)
+        });
+        for ((weight, ..), sums) in jobs.iter().zip(reads) {
+            for (dim, s) in sums {
+                self.cache.insert((*weight, dim), s);
+            }
+        }
+        Ok(())
     }
 
     /// Normalised importance of every channel of `group`.

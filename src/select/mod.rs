@@ -302,6 +302,10 @@ fn candidates(
         opts.component_weights.iter().find(|(n, _)| map.id(n) == Some(c)).map(|(_, w)| *w).unwrap_or(1.0)
     };
     let mut norms = SliceNorms::default();
+    // Every weight the ranking reads, read at once (in parallel on a large
+    // model) rather than group by group.
+    let ranked = groups.groups.iter().filter(|g| skip_reason(g, &protected, opts).is_none() && !opts.calibrated.contains_key(&g.id));
+    norms.prefetch(a, ranked.flat_map(|g| g.weights.iter().map(|c| (c.weight, c.dim))), opts.importance)?;
     let mut out = Candidates { importance: BTreeMap::new(), units: BTreeMap::new() };
     for g in &groups.groups {
         if let Some(why) = skip_reason(g, &protected, opts) {
