@@ -2,7 +2,7 @@
 //! index maps of concat, flatten, residual adds, shared weights, reductions
 //! and unknown ops.
 
-use crate::common::{fixture, load, parse, references, with_blobs, DIALECTS, MODELS};
+use crate::common::{fixture, load, parse, references, with_blobs, Loaded, DIALECTS, MODELS};
 use mcprune::tag::{assign, ComponentMap, TagOptions};
 use mcprune::analysis::Dependencies;
 use mcprune::group::{Group, Grouping, Groups};
@@ -262,14 +262,19 @@ func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
 }
 "#;
 
-fn layernorm(count: &str, extra: &str) -> Grouped {
+/// The module with its groups: the analysis holds handles into the
+/// module, so the module must outlive it (a temporary dropped here left
+/// the test reading freed memory, and it failed now and then).
+fn layernorm(count: &str, extra: &str) -> (Loaded, Grouped) {
     let text = LAYERNORM.replace("COUNT", count).replace("EXTRA", extra);
-    group(parse(&with_blobs(&text, &[("w", 16)])).module.op())
+    let loaded = parse(&with_blobs(&text, &[("w", 16)]));
+    let grouped = group(loaded.module.op());
+    (loaded, grouped)
 }
 
 #[test]
 fn a_mean_over_the_hidden_dim_keeps_it_prunable_and_names_its_count() {
-    let g = layernorm("4.0", "");
+    let (_module, g) = layernorm("4.0", "");
     let fc = rooted_at(&g, "fc");
     assert!(fc.prunable(), "{:?}", fc.frozen);
     let [norm] = g.analysis.normalizations() else { panic!("one mean: {:?}", g.analysis.normalizations()) };
@@ -283,7 +288,7 @@ fn a_mean_over_the_hidden_dim_keeps_it_prunable_and_names_its_count() {
 #[test]
 fn a_sum_not_divided_by_its_count_freezes_the_dim() {
     // Divided by something else: a sum, not a mean.
-    let g = layernorm("3.0", "");
+    let (_module, g) = layernorm("3.0", "");
     let why = rooted_at(&g, "fc").frozen.as_deref().expect("a plain sum must freeze").to_string();
     assert!(why.contains("reduced by 'linalg.generic'") && why.contains("norm"), "{why}");
     assert!(g.analysis.normalizations().is_empty());
