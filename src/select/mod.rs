@@ -330,10 +330,28 @@ fn candidates(
     Ok(out)
 }
 
+/// How far from the goal, as a fraction of the unpruned total, a global
+/// selection may stop in importance order rather than look further for a
+/// closer count.
+const CLOSE_ENOUGH: f64 = 0.02;
+
 /// `scope=global`: units in order of score across groups (a group's units
-/// in their own order), until the budget is met. Overshooting by more than
-/// the step taken back is worse than stopping short: the closer one stays.
+/// in their own order), until the budget is met.
+///
+/// At the first unit that would cross the goal, the selection stops if
+/// either side of the crossing is within [`CLOSE_ENOUGH`] of the goal,
+/// keeping the closer side. Otherwise the crossing is remembered, it ends
+/// its group's run, and the next units of the other groups are tried in its
+/// place, each crossing judged the same way; in the end the closest of the
+/// crossings and of what the units left stays (a crossing on a tie). On a
+/// narrow model, whose `round-to=auto` steps are few and large, stopping at
+/// the first crossing landed far from the ratio asked (53.8% for 40% on the
+/// digits CNN; 38.0% now). Near the goal, going on trades importance order
+/// for a closer count, and that cost more than it gained: on the trained
+/// TD-MPC, calibrated at 60%, 6.65x the unpruned task loss at 60.4% against
+/// 1.46x at 58.0%.
 fn select_global(groups: &Groups, cands: &Candidates, counts: &mut WeightCounts, budget: Budget, goal: u64) -> BTreeMap<usize, Vec<u32>> {
+    let close_enough = (CLOSE_ENOUGH * counts.total(budget) as f64) as u64;
     #[derive(PartialEq)]
     struct Next(f64, usize, usize); // score, group, unit index
     impl Eq for Next {}
@@ -348,31 +366,50 @@ fn select_global(groups: &Groups, cands: &Candidates, counts: &mut WeightCounts,
             o.0.total_cmp(&self.0).then(o.1.cmp(&self.1)).then(o.2.cmp(&self.2))
         }
     }
-    let mut removed: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     let mut heap = BinaryHeap::new();
     for (&g, us) in &cands.units {
         if let Some(u) = us.first() {
             heap.push(Next(u.score, g, 0));
         }
     }
+    // The units taken, in order; a crossing is the number taken before it
+    // and the unit that crossed, with its distance past the goal.
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let mut best_crossing: Option<(u64, usize, (usize, usize))> = None;
     while counts.total(budget) > goal {
         let Some(Next(_, g, k)) = heap.pop() else { break };
-        let before = counts.total(budget);
         let unit = &cands.units[&g][k];
+        let before = counts.total(budget);
         for &ch in &unit.channels {
             counts.remove(&groups.groups[g], ch as usize);
         }
         let after = counts.total(budget);
-        if after < goal && goal - after > before - goal {
+        if after < goal {
+            let (past, short) = (goal - after, before - goal);
+            if best_crossing.is_none_or(|(d, ..)| past < d) {
+                best_crossing = Some((past, taken.len(), (g, k)));
+            }
             for &ch in &unit.channels {
                 counts.undo(&groups.groups[g], ch as usize);
             }
-            break;
+            if past.min(short) <= close_enough {
+                break;
+            }
+            continue;
         }
-        removed.entry(g).or_default().extend(unit.channels.iter().copied());
+        taken.push((g, k));
         if let Some(u) = cands.units[&g].get(k + 1) {
             heap.push(Next(u.score, g, k + 1));
         }
+    }
+    let short = counts.total(budget).saturating_sub(goal);
+    let chosen: Vec<(usize, usize)> = match best_crossing {
+        Some((past, prefix, crossing)) if past <= short => taken[..prefix].iter().copied().chain([crossing]).collect(),
+        _ => taken,
+    };
+    let mut removed: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+    for (g, k) in chosen {
+        removed.entry(g).or_default().extend(cands.units[&g][k].channels.iter().copied());
     }
     removed
 }
