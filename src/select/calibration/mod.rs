@@ -329,6 +329,10 @@ pub(crate) fn weight_data(a: &Dependencies, w: WeightId) -> Result<(Vec<f32>, Ve
 pub fn importance(a: &Dependencies, groups: &Groups, sinks: &[Sink], acts: &Activations) -> Result<BTreeMap<usize, Vec<f64>>> {
     let mut out = BTreeMap::new();
     let mut norms = SliceNorms::default();
+    // Every recorded consumer's weight read at once, on every core for a
+    // large model, as the weight-magnitude ranking reads its weights.
+    let recorded = sinks.iter().filter(|s| acts.moments.contains_key(&s.act));
+    norms.prefetch(a, recorded.map(|s| (s.weight, s.w_in)), Norm::L2)?;
     for g in &groups.groups {
         let mut imp = vec![0f64; g.channels];
         let mut any = false;
