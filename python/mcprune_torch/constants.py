@@ -72,19 +72,35 @@ def read_constants(pruned):
             attr = next((op.attributes[n] for n in ("value", "values") if n in op.attributes), None)
             if attr is None or not isinstance(attr.type, ir.RankedTensorType):
                 continue
-            constant = _constant(attr, op.location, blobs, ir)
+            constant = _constant(attr, _location_name(op), blobs, ir)
             if constant is not None:
                 found.append(constant)
     return found
 
 
-def _constant(attr, location, blobs, ir):
+def _first_name(location):
+    names = _NAME_LOC.findall(str(location))
+    return names[0] if names else None
+
+
+def _location_name(op):
+    """The constant's first name location or, without one, the one name its
+    users share (as mcprune-opt's report names weights: torch-mlir's TOSA
+    export leaves some weights and splat biases at an unknown location and
+    names the ops that read them)."""
+    name = _first_name(op.location)
+    if name is not None:
+        return name
+    users = {_first_name(use.owner.location) for result in op.results for use in result.uses}
+    users.discard(None)
+    return users.pop() if len(users) == 1 else None
+
+
+def _constant(attr, name, blobs, ir):
     shape = list(attr.type.shape)
     element_type = str(attr.type.element_type)
     if element_type not in _DTYPES:
         return None
-    names = _NAME_LOC.findall(str(location))
-    name = names[0] if names else None
     resource = _RESOURCE.search(str(attr))
     if resource:
         blob = blobs.get(resource.group(1))

@@ -133,6 +133,22 @@ fn component_names(map: &ComponentMap, cs: &[usize]) -> Vec<String> {
     cs.iter().map(|&c| map.name(c).to_string()).collect()
 }
 
+/// The module path that maps a weight constant back to its framework
+/// parameter: the constant's own name location or, when it has none, the one
+/// name all its named users share. torch-mlir's TOSA export loses it on some
+/// weights (the Dreamer's, read in a rollout loop: a transpose of the weight
+/// folded into a new constant at an unknown location) while the ops that read
+/// the weight keep their module's name. Users that disagree (a constant two
+/// modules share) give none.
+fn weight_location(op: crate::ir::Op) -> Option<String> {
+    if let Some(name) = op.location().first_name() {
+        return Some(name.to_string());
+    }
+    let mut names = op.results().flat_map(|r| r.uses()).filter_map(|(user, _)| user.location().first_name());
+    let first = names.next()?;
+    names.all(|n| n == first).then(|| first.to_string())
+}
+
 fn weight_report(a: &Dependencies, cut: &WeightCut) -> WeightReport {
     let op = a.op(a.weight(cut.weight).op);
     WeightReport {
@@ -140,7 +156,7 @@ fn weight_report(a: &Dependencies, cut: &WeightCut) -> WeightReport {
         resource: resource_name(a, cut.weight),
         shape: a.value(a.weight(cut.weight).value).shape.clone(),
         dim: cut.dim,
-        location: op.location().first_name().map(str::to_string),
+        location: weight_location(op),
         removed: None,
         compensated: false,
         weight: cut.weight,
