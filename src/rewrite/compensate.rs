@@ -94,7 +94,8 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], source: Source,
     }
     let mut new_data: BTreeMap<WeightId, Vec<f32>> = BTreeMap::new();
     let normalizers = normalizers(a);
-    for ((w, w_in), group) in sinks_by_weight(a, plan, sinks) {
+    let twins = twins(a, plan, sinks)?;
+    for ((w, w_in), group) in sinks_by_weight(a, plan, sinks, &twins) {
         let s0 = group[0];
         if let Some(&norm) = normalizers.get(&a.class_of_dim(s0.act, s0.act_dim)) {
             notes.push(format!(
@@ -129,15 +130,29 @@ pub fn apply(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink], source: Source,
         if !matches!(source, Source::Unpruned(_, Compensate::Mean)) {
             fold_into_kept(data, &orig, &shape, w_in, &fit);
         }
-        // The constant part goes to the bias, along the weight's output dim.
-        let (Some(w_out), Some(bias)) = (s0.w_out, s0.bias) else {
-            let why = if s0.w_out.is_none() { "no output dim" } else { "no bias after it" };
-            notes.push(format!("no mean compensation at {}: {why}", describe::op(a.op(s0.op))));
-            continue;
-        };
-        let delta = bias_delta(&orig, &shape, w_in, w_out, &fit);
-        if let Some(note) = fold_into_bias(a, bias, &delta, &mut new_data)? {
-            notes.push(format!("no mean compensation at {}: {note}", describe::op(a.op(s0.op))));
+        // The constant part goes to the bias, along the weight's output dim:
+        // to every sink's own bias (the sinks of one weight may add
+        // different ones), once each.
+        let mut folded = BTreeSet::new();
+        for s in &group {
+            let (Some(w_out), Some(bias)) = (s.w_out, s.bias) else {
+                let why = if s.w_out.is_none() { "no output dim" } else { "no bias after it" };
+                notes.push(format!("no mean compensation at {}: {why}", describe::op(a.op(s.op))));
+                continue;
+            };
+            if !folded.insert(bias_key(bias, &twins)) {
+                continue;
+            }
+            let delta = bias_delta(&orig, &shape, w_in, w_out, &fit);
+            if let Some(note) = fold_into_bias(a, bias, &delta, &mut new_data)? {
+                notes.push(format!("no mean compensation at {}: {note}", describe::op(a.op(s.op))));
+            }
+        }
+    }
+    // A twin holds what its original now holds.
+    for (&twin, &original) in &twins {
+        if let Some(data) = new_data.get(&original).cloned() {
+            new_data.insert(twin, data);
         }
     }
     let weights = new_data.keys().copied().collect();
@@ -166,14 +181,64 @@ fn normalizers(a: &Dependencies) -> BTreeMap<ClassId, OpId> {
 
 /// Sinks of removed channels by (weight, input dim): sinks sharing a weight
 /// share one compensation, fitted on all their activations together.
-fn sinks_by_weight<'s>(a: &Dependencies, plan: &PrunePlan, sinks: &'s [Sink]) -> BTreeMap<(WeightId, usize), Vec<&'s Sink>> {
+fn sinks_by_weight<'s>(
+    a: &Dependencies,
+    plan: &PrunePlan,
+    sinks: &'s [Sink],
+    twins: &BTreeMap<WeightId, WeightId>,
+) -> BTreeMap<(WeightId, usize), Vec<&'s Sink>> {
     let mut by_weight: BTreeMap<(WeightId, usize), Vec<&Sink>> = BTreeMap::new();
     for s in sinks {
         if plan.class_removed.contains_key(&a.class_of_dim(s.act, s.act_dim)) {
-            by_weight.entry((s.weight, s.w_in)).or_default().push(s);
+            let weight = twins.get(&s.weight).copied().unwrap_or(s.weight);
+            by_weight.entry((weight, s.w_in)).or_default().push(s);
         }
     }
     by_weight
+}
+
+/// The sinks' weights and biases that hold the same values as another one
+/// (same shape, same bits) and lose the same indices of every dim, each
+/// mapped to the first of them. torch-mlir's TOSA export holds a weight
+/// the model reads twice (the example's reward head, run once per rollout
+/// step) as two constants: fitted apart, the copies would differ, and no
+/// framework parameter could hold both (apply_report). Fitted as one
+/// weight read by both sinks, they stay equal.
+fn twins(a: &Dependencies, plan: &PrunePlan, sinks: &[Sink]) -> Result<BTreeMap<WeightId, WeightId>> {
+    let biases = sinks.iter().filter_map(|s| match s.bias {
+        Some(Bias::Weight { weight, .. }) => Some(weight),
+        _ => None,
+    });
+    let weights: BTreeSet<WeightId> = sinks.iter().map(|s| s.weight).chain(biases).collect();
+    // Only constants of one shape and cut can be twins: read no other's values.
+    let mut by_layout: BTreeMap<(Vec<i64>, Vec<&[u32]>), Vec<WeightId>> = BTreeMap::new();
+    for &w in &weights {
+        let info = a.value(a.weight(w).value);
+        let removed = (0..info.shape.len())
+            .map(|d| plan.class_removed.get(&a.class_of(info.space(d))).map_or(&[][..], |r| &r[..]))
+            .collect();
+        by_layout.entry((info.shape.clone(), removed)).or_default().push(w);
+    }
+    let mut twins = BTreeMap::new();
+    for candidates in by_layout.into_values().filter(|c| c.len() > 1) {
+        let mut first_with: BTreeMap<Vec<u32>, WeightId> = BTreeMap::new();
+        for w in candidates {
+            let bits = weight_data(a, w)?.0.iter().map(|v| v.to_bits()).collect();
+            let original = *first_with.entry(bits).or_insert(w);
+            if original != w {
+                twins.insert(w, original);
+            }
+        }
+    }
+    Ok(twins)
+}
+
+/// A bias as the constant it adds: twins are one.
+fn bias_key(bias: Bias, twins: &BTreeMap<WeightId, WeightId>) -> (bool, usize) {
+    match bias {
+        Bias::Weight { weight, .. } => (true, twins.get(&weight).copied().unwrap_or(weight).index()),
+        Bias::Splat { op, .. } => (false, op.index()),
+    }
 }
 
 /// Means and, for `lstsq`, the ridge fit of the removed channels on the

@@ -27,7 +27,7 @@ mod moments;
 pub use inputs::read_inputs;
 pub use moments::{Moments, PairedMoments};
 
-use crate::analysis::facts::{DimRef, Fact};
+use crate::analysis::facts::{DimRef, Fact, OpFacts};
 use crate::analysis::rules::{self, Role};
 use crate::analysis::{ClassId, Dependencies, OpId, ValueId, WeightId};
 use crate::error::Result;
@@ -184,6 +184,9 @@ pub fn find_sinks(a: &Dependencies, groups: &Groups) -> Vec<Sink> {
                 (true, false) => (yv, y.dim, x.value, x.dim),
                 _ => continue,
             };
+            if passes_through(op, facts, DimRef::new(a.value(act).value, act_dim)) {
+                continue;
+            }
             let class = a.class_of_dim(act, act_dim);
             if !member_classes.contains(&class) {
                 continue;
@@ -206,6 +209,32 @@ pub fn find_sinks(a: &Dependencies, groups: &Groups) -> Vec<Sink> {
         }
     }
     sinks
+}
+
+/// Whether the op carries dim `act` of an operand into the same dim of its
+/// result, as a depthwise convolution does with its channels: nothing is
+/// contracted across them, and a removed channel's output goes with it, so
+/// there is nothing to compensate. Fitting the kept filters to the removed
+/// ones there changed the kept outputs (the corpus ShuffleNet's, MobileNet's
+/// and EfficientNet's depthwise convolutions were sinks).
+fn passes_through(op: Op, facts: &OpFacts, act: DimRef) -> bool {
+    // The dims on the activation's loop: Same facts pair operand dims with
+    // each other and with result dims, so follow them to a fixed point.
+    let mut on_loop = BTreeSet::from([act]);
+    loop {
+        let before = on_loop.len();
+        for f in &facts.facts {
+            if let Fact::Same(p, q) = f {
+                if on_loop.contains(p) || on_loop.contains(q) {
+                    on_loop.extend([*p, *q]);
+                }
+            }
+        }
+        if on_loop.len() == before {
+            break;
+        }
+    }
+    on_loop.iter().any(|d| op.results().any(|v| v == d.value))
 }
 
 /// The weight constants' values at one moment, to run the model as it was
