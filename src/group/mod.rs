@@ -483,23 +483,33 @@ impl Groups {
 /// layers' outputs passes their channels on, each removed with the layer
 /// that made it (as Torch-Pruning's groups do); a group of its own would
 /// claim them twice. The rest are numbered again in order.
+///
+/// Bringing goes both ways: the assembled group reaches each part's class
+/// too, so the group of a part (the last ShuffleNetV2 block's branch, one
+/// half of the stage output the next stage's depthwise convolution reads)
+/// has its channels brought by the assembled group. Wholes go first (most
+/// channels first, then the later root), and a group is dropped only if
+/// the groups still kept bring every channel of it: the whole goes, its
+/// parts stay.
 fn drop_assembled_roots(groups: &mut Vec<Group>) {
-    let assembled: Vec<bool> = groups
-        .iter()
-        .map(|g| {
-            let brought: BTreeSet<u32> = groups
-                .iter()
-                .filter(|o| o.id != g.id)
-                .flat_map(|o| o.members.iter().filter(|m| m.class == g.root))
-                .flat_map(|m| m.indices.iter().flatten().copied())
-                .collect();
-            g.channels > 0 && brought.len() == g.channels && g.members.iter().any(|m| m.class == g.root)
-        })
-        .collect();
-    let mut kept = 0;
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(groups[i].channels), std::cmp::Reverse(i)));
+    let mut dropped = vec![false; groups.len()];
+    for i in order {
+        let g = &groups[i];
+        let brought: BTreeSet<u32> = groups
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i && !dropped[j])
+            .flat_map(|(_, o)| o.members.iter().filter(|m| m.class == g.root))
+            .flat_map(|m| m.indices.iter().flatten().copied())
+            .collect();
+        dropped[i] = g.channels > 0 && brought.len() == g.channels && g.members.iter().any(|m| m.class == g.root);
+    }
+    let mut index = 0;
     groups.retain(|_| {
-        kept += 1;
-        !assembled[kept - 1]
+        index += 1;
+        !dropped[index - 1]
     });
     for (i, g) in groups.iter_mut().enumerate() {
         g.id = i;
