@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from .rnn import is_rnn_cell, narrow_rnn_cell, pick_weights
+from .shuffle import plan_shuffle_blocks
 
 MIN_REPORT_VERSION = 3
 
@@ -646,7 +647,7 @@ def apply_report(model, report, pruned=None):
         )
     resolved = resolve(model, cuts)
     plan = plan_slices(model, resolved)
-    updates = plan_attributes(model, plan)
+    updates = plan_attributes(model, plan) + plan_shuffle_blocks(model, plan)
     copies, splats = plan_compensation(model, resolved, plan, pruned) if pruned is not None else ([], [])
     for path, axes in plan.items():
         slice_tensor(model, path, axes)
