@@ -1,7 +1,7 @@
 """The README's three paths for PyTorch users, run as the README shows
 them (issue 12): PyTorch to IREE (export, prune, compile, run), ONNX in,
 the cross-compiled embedded modules, and back into PyTorch (apply the
-report, fine-tune, re-export).
+report, fine-tune, re-export, compile).
 
 Each fenced block is taken from README.md and run unchanged in a temporary
 directory, after its first line when that line installs packages (the
@@ -142,6 +142,7 @@ class ReadmePaths(unittest.TestCase):
         self.assertLess(width, 192)  # TDMPC(hidden=192)
         with open(self.path("tdmpc.finetuned.mlir")) as f:
             self.assertIn(f"tensor<{width}x5xf32>", f.read())
+        self.assertGreater(os.path.getsize(self.path("tdmpc.finetuned.vmfb")), 1000)
 
 
 if __name__ == "__main__":
