@@ -7,7 +7,8 @@ what the docs show against what the tool prints.
     python3 readme-block.py FILE --starting 'LINE'    the first block whose
                                                       first line is LINE
 
-Exits 1 with a message when there is no such block.
+Exits 1 with a message when there is no such block. python/tests/test_readme.py
+imports `blocks` to run the README's blocks.
 """
 
 import sys
@@ -46,4 +47,5 @@ def main():
     sys.exit(f"{path}: no block {mode} {key!r}")
 
 
-main()
+if __name__ == "__main__":
+    main()

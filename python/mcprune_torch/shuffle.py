@@ -53,7 +53,9 @@ if InvertedResidual is not None:
 
 def _kept(plan, path, axis, size):
     """The indices of `axis` of the tensor at `path` that the plan keeps."""
-    removed = plan.get(path, {}).get(axis, frozenset())
+    from .apply import _axis_removed
+
+    removed = _axis_removed(plan, path, axis)
     return [i for i in range(size) if i not in removed]
 
 

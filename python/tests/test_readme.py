@@ -13,6 +13,7 @@ exported from the example first. Opt-in like the other tests here
 (scripts/test-exporter.sh).
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -40,20 +41,13 @@ CARGO_SHIM = textwrap.dedent(
 
 
 def readme_blocks():
-    """(language, body) of every fenced block of README.md, in order."""
+    """(language, body) of every fenced block of README.md, in order, as
+    the lit docs tests read them (lit/Inputs/readme-block.py)."""
+    spec = importlib.util.spec_from_file_location("readme_block", os.path.join(ROOT, "lit", "Inputs", "readme-block.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     with open(os.path.join(ROOT, "README.md")) as f:
-        text = f.read()
-    out, lang, body = [], None, []
-    for line in text.splitlines(keepends=True):
-        if line.startswith("```"):
-            if lang is None:
-                lang, body = line[3:].strip(), []
-            else:
-                out.append((lang, "".join(body)))
-                lang = None
-        elif lang is not None:
-            body.append(line)
-    return out
+        return module.blocks(f.read())
 
 
 def block(first_line_start, language="sh"):
