@@ -403,15 +403,86 @@ fn select_global(groups: &Groups, cands: &Candidates, counts: &mut WeightCounts,
         }
     }
     let short = counts.total(budget).saturating_sub(goal);
-    let chosen: Vec<(usize, usize)> = match best_crossing {
-        Some((past, prefix, crossing)) if past <= short => taken[..prefix].iter().copied().chain([crossing]).collect(),
+    let mut chosen: Vec<(usize, usize)> = match best_crossing {
+        Some((past, prefix, crossing)) if past <= short => {
+            for &(g, k) in &taken[prefix..] {
+                apply_unit(groups, cands, counts, (g, k), false);
+            }
+            apply_unit(groups, cands, counts, crossing, true);
+            taken[..prefix].iter().copied().chain([crossing]).collect()
+        }
         _ => taken,
     };
+    settle(groups, cands, counts, budget, goal, close_enough, &mut chosen);
     let mut removed: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     for (g, k) in chosen {
         removed.entry(g).or_default().extend(cands.units[&g][k].channels.iter().copied());
     }
     removed
+}
+
+/// Removes (or, `remove` false, restores) the channels of one unit.
+fn apply_unit(groups: &Groups, cands: &Candidates, counts: &mut WeightCounts, (g, k): (usize, usize), remove: bool) {
+    for &ch in &cands.units[&g][k].channels {
+        if remove {
+            counts.remove(&groups.groups[g], ch as usize);
+        } else {
+            counts.undo(&groups.groups[g], ch as usize);
+        }
+    }
+}
+
+/// Moves a global selection that ended farther than `close_enough` from
+/// the goal towards it, one unit at a time, while each move lands closer:
+/// past the goal, the last unit chosen that is its group's deepest goes
+/// back (the most important removals are undone first); short of it, the
+/// lowest-scored next unit of any group is taken. Units step from one
+/// allowed width to the next, and a group's few large steps (a 32-channel
+/// layer of a small CNN at `round-to=auto`: 16 channels, a third of the
+/// parameters) otherwise leave the ratio far off: the trained digits CNN,
+/// calibrated at 60% asked, removed 69.8%; now 57.1%.
+fn settle(groups: &Groups, cands: &Candidates, counts: &mut WeightCounts, budget: Budget, goal: u64, close_enough: u64, chosen: &mut Vec<(usize, usize)>) {
+    loop {
+        let now = counts.total(budget).abs_diff(goal);
+        if now <= close_enough {
+            return;
+        }
+        let moves: Vec<((usize, usize), bool)> = if counts.total(budget) < goal {
+            let deepest = |i: usize| {
+                let (g, k) = chosen[i];
+                !chosen.iter().any(|&(h, j)| h == g && j > k)
+            };
+            (0..chosen.len()).rev().filter(|&i| deepest(i)).map(|i| (chosen[i], false)).collect()
+        } else {
+            let mut next: Vec<(f64, (usize, usize))> = cands
+                .units
+                .iter()
+                .filter_map(|(&g, us)| {
+                    let k = chosen.iter().filter(|&&(h, _)| h == g).map(|&(_, j)| j + 1).max().unwrap_or(0);
+                    us.get(k).map(|u| (u.score, (g, k)))
+                })
+                .collect();
+            next.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            next.into_iter().map(|(_, unit)| (unit, true)).collect()
+        };
+        let mut moved = false;
+        for (unit, remove) in moves {
+            apply_unit(groups, cands, counts, unit, remove);
+            if counts.total(budget).abs_diff(goal) < now {
+                if remove {
+                    chosen.push(unit);
+                } else {
+                    chosen.retain(|&u| u != unit);
+                }
+                moved = true;
+                break;
+            }
+            apply_unit(groups, cands, counts, unit, !remove);
+        }
+        if !moved {
+            return;
+        }
+    }
 }
 
 /// `scope=local`: the same fraction of every group, bisected so that the
@@ -472,7 +543,8 @@ pub fn select(a: &Dependencies, groups: &Groups, map: &ComponentMap, opts: &Plan
     plan.params_after = counts.params();
     plan.flops_after = counts.flops();
     plan.capped = capped_groups(&cands, &removed, opts);
-    plan.notes.extend(ratio_note(&plan, groups, opts));
+    let steps_left = cands.units.iter().any(|(g, us)| removed.get(g).map_or(0, |r| r.len()) < us.iter().map(|u| u.channels.len()).sum());
+    plan.notes.extend(ratio_note(&plan, groups, opts, steps_left));
     for (g, mut chs) in removed {
         chs.sort_unstable();
         plan.removed.insert(g, chs);
@@ -498,8 +570,8 @@ fn capped_groups(cands: &Candidates, removed: &BTreeMap<usize, Vec<u32>>, opts: 
 }
 
 /// Why the ratio reached differs from the one asked, if it does by more
-/// than a point.
-fn ratio_note(plan: &PrunePlan, groups: &Groups, opts: &PlanOptions) -> Option<String> {
+/// than a point. `steps_left`: some group could still lose channels.
+fn ratio_note(plan: &PrunePlan, groups: &Groups, opts: &PlanOptions, steps_left: bool) -> Option<String> {
     let (reached, what) = match opts.budget {
         Budget::Params => (plan.ratio_reached(), "parameters"),
         Budget::Flops => (plan.flops_ratio_reached(), "FLOPs"),
@@ -513,6 +585,13 @@ fn ratio_note(plan: &PrunePlan, groups: &Groups, opts: &PlanOptions) -> Option<S
     if reached > opts.ratio {
         return Some(format!(
             "removed {:.2}% of {what} for {:.2}% asked: the smallest step available overshoots",
+            reached * 100.0,
+            opts.ratio * 100.0
+        ));
+    }
+    if steps_left && opts.scope == Scope::Global {
+        return Some(format!(
+            "removed {:.2}% of {what}, short of the {:.2}% asked: every step left (the next allowed width of a group) overshoots further",
             reached * 100.0,
             opts.ratio * 100.0
         ));
