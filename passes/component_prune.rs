@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::ir::Op;
 use crate::output::write_file;
 pub use crate::pipeline::Outcome;
-use crate::pipeline::{self, Materialize, PruneOptions};
+use crate::pipeline::{self, CalibratedImportance, Materialize, PruneOptions};
 use crate::rewrite::compensate::{Compensate, Refit};
 use crate::select::importance::Norm;
 use crate::select::{Budget, Interfaces, PlanOptions, Rank, Rounding, Scope};
@@ -122,6 +122,12 @@ pub const OPTIONS: &[OptionSpec] = &[
         help: "fit every consumer on the unpruned activations, or group by group on the activations earlier cuts leave (one more run per group)",
     },
     OptionSpec { name: "ridge", values: "F", default: "0.001", help: "ridge of the least-squares fit, relative to the data" },
+    OptionSpec {
+        name: "calibrated-importance",
+        values: "elimination|variance",
+        default: "elimination with compensate=lstsq",
+        help: "rank by the error left once the kept channels are refitted (greedy elimination), or by activation variance",
+    },
     super::component_groups::REPORT,
     super::component_tag::STRATEGY,
     super::component_tag::DEPTH,
@@ -181,12 +187,24 @@ pub fn parse_options(values: &OptionValues) -> Result<ComponentPrune> {
         return Err(Error::option("component-prune", "refit=sequential needs calibration=FILE and a compensate= other than none"));
     }
     let ridge = values.f64_in("ridge", 1e-3, 0.0, f64::INFINITY)?;
+    let default_importance = if compensate == Compensate::Lstsq { "elimination" } else { "variance" };
+    let calibrated_importance = match values.choice("calibrated-importance", default_importance, &["elimination", "variance"])? {
+        "elimination" => CalibratedImportance::Elimination,
+        _ => CalibratedImportance::Variance,
+    };
+    if calibrated_importance == CalibratedImportance::Elimination && compensate != Compensate::Lstsq {
+        return Err(Error::option(
+            "component-prune",
+            "calibrated-importance=elimination needs calibration=FILE and compensate=lstsq (it measures what the least-squares refit leaves)",
+        ));
+    }
     Ok(ComponentPrune {
         options: PruneOptions {
             calibration,
             compensate,
             refit,
             ridge,
+            calibrated_importance,
             plan: PlanOptions {
             ratio,
             grouping,

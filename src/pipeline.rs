@@ -48,6 +48,20 @@ pub struct PruneOptions {
     /// Which activations the compensation fits see.
     pub refit: Refit,
     pub ridge: f64,
+    /// How calibration ranks channels.
+    pub calibrated_importance: CalibratedImportance,
+}
+
+/// How calibration ranks channels (`calibrated-importance=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CalibratedImportance {
+    /// `var(x) |W|²` per channel: the error a removal leaves once its mean
+    /// is compensated (`compensate=mean`'s measure).
+    Variance,
+    /// The error left after the kept channels are refitted, by greedy
+    /// elimination (`compensate=lstsq`'s measure;
+    /// [`calibration::reconstruction`]).
+    Elimination,
 }
 
 /// What a run did, for the report and for callers in Rust.
@@ -183,7 +197,13 @@ fn calibrate(module: Op, deps: &Dependencies, groups: &Groups, opts: &PruneOptio
     let started = Instant::now();
     let activations = calibration::record(module, deps, &sinks, &inputs)?;
     tracing::debug!(elapsed = ?started.elapsed(), "calibration run");
-    let importance = calibration::importance(deps, groups, &sinks, &activations)?;
+    let mut importance = calibration::importance(deps, groups, &sinks, &activations)?;
+    if opts.calibrated_importance == CalibratedImportance::Elimination {
+        let started = Instant::now();
+        let eliminated = calibration::reconstruction::importance(deps, groups, &sinks, &activations, opts.ridge)?;
+        tracing::debug!(elapsed = ?started.elapsed(), groups = eliminated.len(), "elimination");
+        importance.extend(eliminated);
+    }
     Ok(Some(Statistics { inputs, sinks, activations, importance }))
 }
 

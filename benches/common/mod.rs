@@ -4,8 +4,9 @@
 pub const RATIOS: [f64; 4] = [0.2, 0.4, 0.6, 0.8];
 
 /// Prints `title` and a Markdown table with one row per ratio of
-/// [`RATIOS`] and one column per setting; `cell` gets the pass options
-/// (`ratio=R` and the setting's options) and returns the cell's text.
+/// [`RATIOS`] (or of the environment's `RATIOS`, comma-separated, e.g.
+/// `RATIOS=0.3,0.5,0.7`) and one column per setting; `cell` gets the pass
+/// options (`ratio=R` and the setting's options) and returns the cell's text.
 pub fn ratio_table(title: &str, settings: &[(&str, String)], cell: &dyn Fn(&str) -> String) {
     println!("{title}\n");
     print!("| params removed |");
@@ -14,7 +15,9 @@ pub fn ratio_table(title: &str, settings: &[(&str, String)], cell: &dyn Fn(&str)
     print!("| --- |");
     settings.iter().for_each(|_| print!(" --- |"));
     println!();
-    for ratio in RATIOS {
+    let ratios: Vec<f64> =
+        std::env::var("RATIOS").map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect()).unwrap_or(RATIOS.to_vec());
+    for ratio in ratios {
         print!("| {:.0}% |", ratio * 100.0);
         for (_, opts) in settings {
             print!(" {} |", cell(&format!("ratio={ratio} {opts}")));

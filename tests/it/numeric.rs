@@ -42,7 +42,8 @@ pub fn prune(path: &str, options: &str) -> (crate::common::Loaded, Outcome) {
 /// about the analysis, the rewrite and the options' effects, and pin their
 /// selection. What the defaults do is checked by the lit suite
 /// (`component-prune/selection.test`, `docs/readme-worked-example.test`)
-/// and by `defaults_keep_the_readme_claims` below.
+/// and by `calibrated_pruning_of_the_trained_model_keeps_its_task_loss`
+/// below, which names the defaults.
 const CLASSIC_SELECTION: &[(&str, &str)] = &[("rank", "cost"), ("max-ratio", "1"), ("round-to", "1")];
 
 /// `options` with the classic selection for every key it does not set.
@@ -445,14 +446,19 @@ fn calibrated_pruning_of_the_trained_model_keeps_its_task_loss() {
     let ([base_all, base_odd], _) = t.losses(None);
     let recorded = t.heldout["unpruned_task_loss"].as_f64().expect("unpruned_task_loss");
     assert!((base_all - recorded).abs() <= 1e-5 * recorded, "unpruned task loss {base_all}, PyTorch recorded {recorded}");
-    // Calibrated on the even rows, 40% of the parameters go and the task
-    // loss on the odd rows is what the README claims (0.75x of the
-    // unpruned model's; BENCHMARKS.md's table); the bound sits just above
-    // the measured ratio.
-    let ([_, after], reached) = t.losses(Some("ratio=0.4 calibration=CALIBRATION"));
-    assert!((reached - 0.4).abs() < 0.01, "removed {reached}");
-    let ratio = after / base_odd;
-    assert!(ratio < 0.76, "task loss {after} against {base_odd} unpruned: {ratio:.4}x");
+    // Calibrated on the even rows with the defaults, 40% and 60% of the
+    // parameters go and the task loss on the odd rows is what the README
+    // claims (1.11x and 0.75x of the unpruned model's; BENCHMARKS.md's
+    // tables; issue 10 asks at most 1.1x at 60%); the bounds sit just above
+    // the measured ratios.
+    // The default selection, named (the classic one is filled in otherwise).
+    for (asked, bound) in [(0.4, 1.12), (0.6, 0.76)] {
+        let defaults = "rank=lamp max-ratio=0.9 round-to=auto";
+        let ([_, after], reached) = t.losses(Some(&format!("ratio={asked} calibration=CALIBRATION {defaults}")));
+        assert!((reached - asked).abs() < 0.01, "removed {reached} for {asked}");
+        let ratio = after / base_odd;
+        assert!(ratio < bound, "{asked}: task loss {after} against {base_odd} unpruned: {ratio:.4}x");
+    }
 }
 
 /// The orderings BENCHMARKS.md's fidelity tables rest on, at 40% of the

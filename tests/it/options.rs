@@ -7,7 +7,8 @@ use crate::numeric::{calibration_file, io, prune};
 use mcprune::analysis::Dependencies;
 use mcprune::ir::exec::{max_abs_diff, read_tensors, run};
 use mcprune::ir::dense::FloatElements;
-use mcprune::passes::component_prune::Outcome;
+use mcprune::passes::component_prune::{parse_options, Outcome, SPEC};
+use mcprune::passes::OptionValues;
 
 /// (channels, kept) of every prunable group the report lists (not pieces).
 fn kept(outcome: &Outcome) -> Vec<(usize, usize)> {
@@ -151,7 +152,10 @@ fn ridge_changes_the_least_squares_compensation() {
     let inputs = read_tensors(&io(model), "inputs");
     let mut runs = Vec::new();
     for ridge in ["0.001", "100"] {
-        let (pruned, outcome) = prune(&path, &format!("ratio=0.4 calibration={calib} compensate=lstsq ridge={ridge}"));
+        // Ranked by variance: elimination (the default) measures what the
+        // fit leaves, so the ridge moves its ranking too.
+        let (pruned, outcome) =
+            prune(&path, &format!("ratio=0.4 calibration={calib} compensate=lstsq calibrated-importance=variance ridge={ridge}"));
         let outputs = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("ridge={ridge}: {e}"));
         runs.push((outcome.plan.removed.clone(), outputs));
     }
@@ -160,4 +164,25 @@ fn ridge_changes_the_least_squares_compensation() {
     assert_eq!(runs[0].0, runs[1].0, "ridge changed the selection");
     let moved = runs[0].1.iter().zip(&runs[1].1).map(|(a, b)| max_abs_diff(&a.data, &b.data).0).fold(0f32, f32::max);
     assert!(moved > 1e-4, "ridge=0.001 and ridge=100 give the same outputs ({moved})");
+}
+
+/// `calibrated-importance=elimination` (the default with least squares)
+/// ranks by what the refit leaves, `variance` by the activation variance:
+/// on the TD-MPC fixture they remove different channels, and elimination
+/// without least squares is refused.
+#[test]
+fn calibrated_importance_changes_the_selection() {
+    let model = "tdmpc_small";
+    let calib = calibration_file(model);
+    let path = fixture(&format!("{model}.linalg.mlir"));
+    let removed = |how: &str| prune(&path, &format!("ratio=0.4 round-to=1 calibration={calib} {how}")).1.plan.removed;
+    let (default, elimination, variance) = (removed(""), removed("calibrated-importance=elimination"), removed("calibrated-importance=variance"));
+    let _ = std::fs::remove_file(&calib);
+    let values = OptionValues::parse(SPEC.name, SPEC.options, "ratio=0.4 calibration=x.npz compensate=mean calibrated-importance=elimination")
+        .expect("the options parse");
+    let refused = parse_options(&values).map(|_| ()).map_err(|e| e.to_string());
+    assert_eq!(default, elimination, "elimination is the default with calibration");
+    assert_ne!(elimination, variance, "the two rankings removed the same channels");
+    let err = refused.expect_err("elimination with compensate=mean is refused");
+    assert!(err.contains("compensate=lstsq"), "{err}");
 }

@@ -4,9 +4,13 @@
 //! One instrumented run records, for every *sink* (a contraction or
 //! convolution whose weight consumes a prunable group's channels), the
 //! activation that enters it. From those:
-//! - importance of a channel is the variance of its activation times the
+//! - importance of a channel is the error its removal leaves in its
+//!   consumers once the kept channels are refitted, by greedy elimination
+//!   ([`reconstruction`], `calibrated-importance=elimination`, the default
+//!   with `compensate=lstsq`), or the variance of its activation times the
 //!   squared norm of the weight slice that consumes it: the expected squared
-//!   error its removal puts into the consumer, once its mean is compensated;
+//!   error its removal puts into the consumer once its mean is compensated
+//!   ([`importance`], `variance`);
 //! - compensation rewrites each consumer so that it still sees what the
 //!   removed channels carried: their mean (`compensate=mean`), or their
 //!   least-squares reconstruction from the kept channels plus the mean
@@ -23,6 +27,7 @@
 
 mod inputs;
 mod moments;
+pub mod reconstruction;
 
 pub use inputs::read_inputs;
 pub use moments::{Moments, PairedMoments};
