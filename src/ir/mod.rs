@@ -33,6 +33,7 @@
 // The unsafe boundary of the crate: every unsafe block says why it holds.
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc, unsafe_op_in_unsafe_fn)]
 
+pub mod build;
 pub mod dense;
 pub mod describe;
 pub mod exec;

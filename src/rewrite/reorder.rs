@@ -17,7 +17,8 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::ir::{Attribute, Op, Type, Value};
+use crate::ir::build::{reshape, tosa_shape};
+use crate::ir::{Attribute, Op, Value};
 
 /// `order`'s runs of consecutive indices: (first index, length).
 pub fn runs(order: &[u32]) -> Vec<(i64, i64)> {
@@ -71,25 +72,6 @@ fn reorder(anchor: Op, source: Value, dim: usize, order: &[u32]) -> Result<Value
     Ok(concat.result(0))
 }
 
-/// `source` reshaped to `shape` (same elements, in the same order).
-fn reshape(anchor: Op, source: Value, shape: &[i64]) -> Option<Value> {
-    let ctx = anchor.context();
-    let ty = source.ty().ranked_tensor_like(shape);
-    let op = if anchor.dialect() == "tosa" {
-        let shape_value = tosa_shape(anchor, shape)?;
-        Op::build("tosa.reshape", anchor.location(), &[source, shape_value], &[ty], &[])
-    } else {
-        let list: Vec<String> = shape.iter().map(|v| v.to_string()).collect();
-        let shape_ty = Type::parse(ctx, &format!("tensor<{}xi64>", shape.len()))?;
-        let value = Attribute::parse(ctx, &format!("dense<[{}]> : tensor<{}xi64>", list.join(", "), shape.len()))?;
-        let constant = Op::build("arith.constant", anchor.location(), &[], &[shape_ty], &[("value", value)]);
-        constant.insert_before(anchor);
-        Op::build("tensor.reshape", anchor.location(), &[source, constant.result(0)], &[ty], &[])
-    };
-    op.insert_before(anchor);
-    Some(op.result(0))
-}
-
 /// `tensor.extract_slice` of `source` at `offsets` with `sizes`, unit strides.
 fn tensor_slice(anchor: Op, source: Value, offsets: &[i64], sizes: &[i64]) -> Option<Value> {
     let ctx = anchor.context();
@@ -113,17 +95,6 @@ fn tosa_slice(anchor: Op, source: Value, start: &[i64], size: &[i64]) -> Option<
     let slice = Op::build("tosa.slice", anchor.location(), &[source, start, size_value], &[source.ty().ranked_tensor_like(size)], &[]);
     slice.insert_before(anchor);
     Some(slice.result(0))
-}
-
-fn tosa_shape(anchor: Op, values: &[i64]) -> Option<Value> {
-    let ctx = anchor.context();
-    let rank = values.len();
-    let list: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-    let attr = Attribute::parse(ctx, &format!("dense<[{}]> : tensor<{rank}xindex>", list.join(", ")))?;
-    let ty = Type::parse(ctx, &format!("!tosa.shape<{rank}>"))?;
-    let shape = Op::build("tosa.const_shape", anchor.location(), &[], &[ty], &[("values", attr)]);
-    shape.insert_before(anchor);
-    Some(shape.result(0))
 }
 
 #[cfg(test)]
