@@ -101,6 +101,16 @@ impl ModulePass for ComponentGroups {
     fn run(&self, module: Op) -> Result<()> {
         crate::ir::dense::require_weight_data(module)?;
         crate::ir::dense::require_float_weights(module)?;
+        // The IR stays as it is: the analysis sees a normalized copy, the
+        // module `component-prune` would analyse.
+        let copy = crate::normalize::needed(module).then(|| module.clone_owned());
+        let module = match &copy {
+            Some(copy) => {
+                crate::normalize::run(copy.op())?;
+                copy.op()
+            }
+            None => module,
+        };
         let map = assign(module, &self.tags);
         let analysis = Dependencies::run(module);
         let groups = Groups::build(&analysis, &map, self.heads);

@@ -4,16 +4,18 @@
 //!
 //! 1. [`driver`] parses the input (text or bytecode) and runs the pass
 //!    pipeline, verifying after every pass and printing the result;
-//! 2. [`tag`] assigns every op to a component (encoder, dynamics, ...);
-//! 3. [`analysis`] finds which tensor dims must lose the same channels,
+//! 2. [`normalize`] rewrites what an exporter's lowering hides from the
+//!    analysis into equivalent ops it can follow (TOSA's flat gathers);
+//! 3. [`tag`] assigns every op to a component (encoder, dynamics, ...);
+//! 4. [`analysis`] finds which tensor dims must lose the same channels,
 //!    from one rule table per dialect ([`analysis::rules`]);
-//! 4. [`group`] turns those dims into DepGraph groups, split at component
+//! 5. [`group`] turns those dims into DepGraph groups, split at component
 //!    boundaries;
-//! 5. [`select`] ranks channels (weight magnitude or calibration
+//! 6. [`select`] ranks channels (weight magnitude or calibration
 //!    statistics) and chooses what each group loses: a [`select::PrunePlan`];
-//! 6. [`rewrite`] applies the plan: compensation of consumers, then removal
+//! 7. [`rewrite`] applies the plan: compensation of consumers, then removal
 //!    by equality saturation, or masking;
-//! 7. [`report`] describes components, groups and what went, in the JSON
+//! 8. [`report`] describes components, groups and what went, in the JSON
 //!    format of the design (versioned).
 //!
 //! [`pipeline`] is that flow as a straight line of named phases, which the
@@ -25,6 +27,7 @@
 
 pub mod ir;
 pub mod driver;
+pub mod normalize;
 pub mod tag;
 pub mod analysis;
 pub mod group;

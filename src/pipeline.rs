@@ -1,7 +1,7 @@
 //! The component-prune pipeline: one straight line of named phases.
 //!
 //! ```text
-//! check input -> tag -> analyse -> group -> calibrate -> select
+//! check input -> normalize -> tag -> analyse -> group -> calibrate -> select
 //!             -> compensate -> report (before) -> rewrite -> check -> report (after)
 //! ```
 //!
@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::group::{Group, Groups, HeadUnits};
 use crate::ir::exec::Tensor;
 use crate::ir::{dense, Op};
+use crate::normalize;
 use crate::report::{flops, Report};
 use crate::rewrite;
 use crate::rewrite::compensate::{self, Compensate, Compensation, Refit, Source};
@@ -75,6 +76,7 @@ pub fn prune(module: Op, opts: &PruneOptions) -> Result<Outcome> {
     let timer = PhaseTimer::start();
     dense::require_weight_data(module)?;
     dense::require_float_weights(module)?;
+    normalize::run(module)?;
     let components = assign(module, &opts.tags);
     let deps = Dependencies::run(module);
     let groups = Groups::build(&deps, &components, opts.heads);

@@ -9,6 +9,7 @@ mod params;
 mod readme;
 mod groups;
 mod hostile;
+mod normalize;
 pub mod numeric;
 mod prune;
 mod random;

@@ -537,13 +537,11 @@ fn layernormed_channels_prune_like_pytorch_slicing() {
     }
 }
 
-/// GroupNorm between two convolutions: torch-mlir gathers its per-channel
-/// scale through integer tables, which the rewrite slices. Each group
-/// loses the same channels and the statistics run over the kept ones, so
-/// the reference is PyTorch's GroupNorm(4, 8) with those channels (and its
-/// affine) sliced out (`tests/fixtures/group_norm/generate.py`). linalg
-/// only: in TOSA the tables' coordinates go through a size-derived
-/// `tosa.reduce_sum`, which freezes the channels (BENCHMARKS.md, corpus).
+/// GroupNorm between two convolutions: torch-mlir's linalg gathers its
+/// per-channel scale through integer tables, which the rewrite slices.
+/// Each group loses the same channels and the statistics run over the kept
+/// ones, so the reference is PyTorch's GroupNorm(4, 8) with those channels
+/// (and its affine) sliced out (`tests/fixtures/group_norm/generate.py`).
 #[test]
 fn group_norm_prunes_like_pytorch_slicing() {
     let io = io("group_norm");
@@ -553,16 +551,45 @@ fn group_norm_prunes_like_pytorch_slicing() {
     let path = fixture("group_norm.linalg.mlir");
     let unpruned = load(&path);
     let (pruned, outcome) = prune(&path, options);
-    let stem_cut: Vec<u32> = outcome
+    assert_eq!(stem_cut(&outcome), want_removed, "the reference was made for other channels");
+    assert_like_sliced_pytorch(&io, unpruned.module.op(), pruned.module.op(), &format!("group_norm.linalg {options}"));
+}
+
+/// The stem convolution's removed output channels.
+fn stem_cut(outcome: &Outcome) -> Vec<u32> {
+    outcome
         .report
         .groups
         .iter()
         .flat_map(|g| &g.weights)
         .filter(|w| w.location.as_deref() == Some("stem") && w.dim == 0)
         .find_map(|w| w.removed.clone())
-        .unwrap_or_default();
-    assert_eq!(stem_cut, want_removed, "the reference was made for other channels");
-    assert_like_sliced_pytorch(&io, unpruned.module.op(), pruned.module.op(), &format!("group_norm.linalg {options}"));
+        .unwrap_or_default()
+}
+
+/// GroupNorm in TOSA: the affine is read through a flat gather of every
+/// element at its own offset, which the normalization makes a reshape
+/// (the channels were frozen at that gather before). Its statistics sum
+/// the channels of a group in one `reduce_sum` and the pixels in a second,
+/// so the channels within a group are a reduced dim, and the group loses
+/// whole GroupNorm groups instead (num_groups 4 -> 2 here, where linalg
+/// keeps 4 groups of fewer channels); the other groups' statistics are
+/// unchanged, so the pruned model computes what the masked one computes.
+#[test]
+fn group_norm_in_tosa_loses_whole_groups_like_masking() {
+    let io = io("group_norm");
+    let sets = input_sets(&io, 3);
+    let options = io["pruned"]["options"].as_str().expect("options");
+    let path = fixture("group_norm.tosa.mlir");
+    let unpruned = run_sets(load(&path).module.op(), &sets).expect("unpruned");
+    let (pruned, outcome) = prune(&path, options);
+    let (masked, _) = prune(&path, &format!("{options} materialize=mask"));
+    let what = format!("group_norm.tosa {options}");
+    assert_eq!(stem_cut(&outcome), (8..16).collect::<Vec<u32>>(), "{what}: whole GroupNorm groups 2 and 3");
+    let a = run_sets(pruned.module.op(), &sets).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let b = run_sets(masked.module.op(), &sets).unwrap_or_else(|e| panic!("{what} (mask): {e}"));
+    let moved = compare(&what, &a, &b, &unpruned, 1);
+    assert!(moved > 1e-3, "{what}: the pruned outputs equal the unpruned ones ({moved})");
 }
 
 /// A TD-MPC2-shaped model (LayerNorm + Mish everywhere, SimNorm latent, Q
@@ -613,6 +640,48 @@ fn tdmpc2_like_prunes_alike_in_both_dialects() {
 
 
 
+/// I-JEPA (LayerNorm, attention, token gathers): the TOSA export reads its
+/// patches and positional embeddings through flat gathers, which the
+/// normalization turns into gathers of rows, so both dialects have the same
+/// groups; pruned alike, they lose the same channels and compute the same
+/// function, which is not the unpruned one. (Masking cannot stand in for
+/// pruning here: a zeroed channel still counts in LayerNorm's mean.)
+#[test]
+fn ijepa_prunes_alike_in_both_dialects() {
+    let io = io("corpus/ijepa_tiny");
+    let inputs = read_tensors(&io, "inputs");
+    let unpruned = read_tensors(&io, "outputs");
+    let options = "ratio=0.4 grouping=vanilla interfaces=prune";
+    let mut runs = Vec::new();
+    for dialect in DIALECTS {
+        let what = format!("ijepa_tiny.{dialect} {options}");
+        let (pruned, outcome) = prune(&fixture(&format!("corpus/ijepa_tiny.{dialect}.mlir")), options);
+        assert_removed_something(&what, &outcome);
+        let mut removed: Vec<(Vec<String>, usize, Vec<u32>)> = outcome
+            .report
+            .groups
+            .iter()
+            .filter(|g| !g.removed.is_empty())
+            .map(|g| (g.components.clone(), g.channels, g.removed.clone()))
+            .collect();
+        removed.sort();
+        let outputs = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+        runs.push((what, removed, outcome.plan.params_after, outputs));
+    }
+    let [(_, linalg_removed, linalg_params, linalg), (what, tosa_removed, tosa_params, tosa)] = runs.as_slice() else {
+        unreachable!()
+    };
+    assert_eq!(linalg_removed, tosa_removed, "{what}: the dialects prune different channels");
+    assert_eq!(linalg_params, tosa_params, "{what}: parameters left");
+    for (l, t) in linalg.iter().zip(tosa) {
+        assert_eq!(l.shape, t.shape);
+        let (diff, scale) = max_abs_diff(&l.data, &t.data);
+        assert!(diff <= 1e-5 * scale.max(1.0), "{what}: linalg and TOSA differ by {diff}");
+    }
+    let moved = linalg.iter().zip(&unpruned).map(|(l, u)| max_abs_diff(&l.data, &u.data).0).fold(0.0f32, f32::max);
+    assert!(moved > 1e-3, "{options}: pruning changed nothing");
+}
+
 /// Slices of a pruned tensor rebuilt at the offsets of their kept channels
 /// (the first lit tests named here, found by the random-model soak), a
 /// channel shuffle's kept channels reordered, a token gather and a copy
@@ -626,6 +695,7 @@ fn moved_slices_prune_like_masking() {
         ("sliced-function-argument-tosa.mlir", "ratio=0.5 grouping=vanilla", &[1, 2, 2, 4]),
         ("channel-shuffle.mlir", "ratio=0.5 grouping=vanilla scope=local", &[1, 4]),
         ("gathered-channels.mlir", "ratio=0.5 grouping=vanilla interfaces=prune", &[6, 4]),
+        ("tosa-flat-gather.mlir", "ratio=0.5 grouping=vanilla interfaces=prune", &[1, 4, 6]),
     ];
     for &(file, opts, shape) in cases {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lit/component-prune").join(file).display().to_string();

@@ -3,8 +3,8 @@
 //! `conv2d` (NHWC input, `[OC,KH,KW,IC]` filter), `depthwise_conv2d`
 //! (`[KH,KW,C,M]` filter), pooling, transposes, reshapes (shape operands from
 //! `tosa.const_shape`), concat, slice and pad. Zero points and shift operands
-//! are not data. Everything else (gather, resize, rescale, control flow, ...)
-//! has no rule and freezes what it touches.
+//! are not data; `gather` reads `K` by position. Everything else (resize,
+//! rescale, control flow, ...) has no rule and freezes what it touches.
 
 use super::{all_operands, concat, constant, elementwise, reshape, windows, DialectRules, Role};
 use crate::analysis::facts::{Access, DimRef, Fact, FreezeReason, Indexing, OpFacts, SizeConstant};
@@ -226,7 +226,9 @@ fn reduce(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
 /// `[N, W, C]`. Batch and channels `C` pass through; the indices' `W` are
 /// the result's; `K` is read by position (the indices point into it).
 /// torch-mlir flattens every dim but one into `K`, so a model's channels
-/// often sit there.
+/// often sit there; the normalization ([`crate::normalize::gather`])
+/// rewrites the gathers whose offsets fold into forms that keep the
+/// channels in `C`.
 fn gather(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     let (values, indices, result) = (op.operand(0), op.operand(1), op.result(0));
     for (a, b) in [(DimRef::new(values, 0), 0), (DimRef::new(indices, 0), 0), (DimRef::new(indices, 1), 1), (DimRef::new(values, 2), 2)] {
