@@ -537,9 +537,12 @@ fn layernormed_channels_prune_like_pytorch_slicing() {
     }
 }
 
-/// GroupNorm between two convolutions: torch-mlir's linalg gathers its
-/// per-channel scale through integer tables, which the rewrite slices.
-/// Each group loses the same channels and the statistics run over the kept
+/// GroupNorm between two convolutions. torch-mlir's linalg gathers its
+/// per-channel scale through integer tables, which the rewrite slices; its
+/// TOSA reads the affine through a flat gather of every element at its own
+/// offset, which the normalization makes a reshape, and sums a group's
+/// channels and its pixels in two `reduce_sum`s, one mean. In both, each
+/// group loses the same channels and the statistics run over the kept
 /// ones, so the reference is PyTorch's GroupNorm(4, 8) with those channels
 /// (and its affine) sliced out (`tests/fixtures/group_norm/generate.py`).
 #[test]
@@ -548,48 +551,22 @@ fn group_norm_prunes_like_pytorch_slicing() {
     let reference = &io["pruned"];
     let options = reference["options"].as_str().expect("options");
     let want_removed: Vec<u32> = serde_json::from_value(reference["removed"].clone()).expect("removed");
-    let path = fixture("group_norm.linalg.mlir");
-    let unpruned = load(&path);
-    let (pruned, outcome) = prune(&path, options);
-    assert_eq!(stem_cut(&outcome), want_removed, "the reference was made for other channels");
-    assert_like_sliced_pytorch(&io, unpruned.module.op(), pruned.module.op(), &format!("group_norm.linalg {options}"));
-}
-
-/// The stem convolution's removed output channels.
-fn stem_cut(outcome: &Outcome) -> Vec<u32> {
-    outcome
-        .report
-        .groups
-        .iter()
-        .flat_map(|g| &g.weights)
-        .filter(|w| w.location.as_deref() == Some("stem") && w.dim == 0)
-        .find_map(|w| w.removed.clone())
-        .unwrap_or_default()
-}
-
-/// GroupNorm in TOSA: the affine is read through a flat gather of every
-/// element at its own offset, which the normalization makes a reshape
-/// (the channels were frozen at that gather before). Its statistics sum
-/// the channels of a group in one `reduce_sum` and the pixels in a second,
-/// so the channels within a group are a reduced dim, and the group loses
-/// whole GroupNorm groups instead (num_groups 4 -> 2 here, where linalg
-/// keeps 4 groups of fewer channels); the other groups' statistics are
-/// unchanged, so the pruned model computes what the masked one computes.
-#[test]
-fn group_norm_in_tosa_loses_whole_groups_like_masking() {
-    let io = io("group_norm");
-    let sets = input_sets(&io, 3);
-    let options = io["pruned"]["options"].as_str().expect("options");
-    let path = fixture("group_norm.tosa.mlir");
-    let unpruned = run_sets(load(&path).module.op(), &sets).expect("unpruned");
-    let (pruned, outcome) = prune(&path, options);
-    let (masked, _) = prune(&path, &format!("{options} materialize=mask"));
-    let what = format!("group_norm.tosa {options}");
-    assert_eq!(stem_cut(&outcome), (8..16).collect::<Vec<u32>>(), "{what}: whole GroupNorm groups 2 and 3");
-    let a = run_sets(pruned.module.op(), &sets).unwrap_or_else(|e| panic!("{what}: {e}"));
-    let b = run_sets(masked.module.op(), &sets).unwrap_or_else(|e| panic!("{what} (mask): {e}"));
-    let moved = compare(&what, &a, &b, &unpruned, 1);
-    assert!(moved > 1e-3, "{what}: the pruned outputs equal the unpruned ones ({moved})");
+    for dialect in DIALECTS {
+        let path = fixture(&format!("group_norm.{dialect}.mlir"));
+        let unpruned = load(&path);
+        let (pruned, outcome) = prune(&path, options);
+        let stem_cut: Vec<u32> = outcome
+            .report
+            .groups
+            .iter()
+            .flat_map(|g| &g.weights)
+            .filter(|w| w.location.as_deref() == Some("stem") && w.dim == 0)
+            .find_map(|w| w.removed.clone())
+            .unwrap_or_default();
+        assert_eq!(stem_cut, want_removed, "{dialect}: the reference was made for other channels");
+        let what = format!("group_norm.{dialect} {options}");
+        assert_like_sliced_pytorch(&io, unpruned.module.op(), pruned.module.op(), &what);
+    }
 }
 
 /// A TD-MPC2-shaped model (LayerNorm + Mish everywhere, SimNorm latent, Q
@@ -640,46 +617,51 @@ fn tdmpc2_like_prunes_alike_in_both_dialects() {
 
 
 
-/// I-JEPA (LayerNorm, attention, token gathers): the TOSA export reads its
-/// patches and positional embeddings through flat gathers, which the
-/// normalization turns into gathers of rows, so both dialects have the same
-/// groups; pruned alike, they lose the same channels and compute the same
-/// function, which is not the unpruned one. (Masking cannot stand in for
-/// pruning here: a zeroed channel still counts in LayerNorm's mean.)
+/// I-JEPA (LayerNorm, attention, token gathers) and ConvNeXt (channels-last
+/// LayerNorm, layer scale, an adaptive pool of a 1x1 map): their TOSA
+/// exports read patches, positional embeddings and the pooled map through
+/// flat gathers, which the normalization turns into gathers of rows and a
+/// reshape, so both dialects have the same groups. Pruned alike, they lose
+/// the same channels and compute the same function, which is not the
+/// unpruned one. (Masking cannot stand in for pruning here: a zeroed
+/// channel still counts in LayerNorm's mean; `test_apply_corpus.py` checks
+/// the linalg form against PyTorch with the same channels sliced out.)
 #[test]
-fn ijepa_prunes_alike_in_both_dialects() {
-    let io = io("corpus/ijepa_tiny");
-    let inputs = read_tensors(&io, "inputs");
-    let unpruned = read_tensors(&io, "outputs");
+fn gathered_models_prune_alike_in_both_dialects() {
     let options = "ratio=0.4 grouping=vanilla interfaces=prune";
-    let mut runs = Vec::new();
-    for dialect in DIALECTS {
-        let what = format!("ijepa_tiny.{dialect} {options}");
-        let (pruned, outcome) = prune(&fixture(&format!("corpus/ijepa_tiny.{dialect}.mlir")), options);
-        assert_removed_something(&what, &outcome);
-        let mut removed: Vec<(Vec<String>, usize, Vec<u32>)> = outcome
-            .report
-            .groups
-            .iter()
-            .filter(|g| !g.removed.is_empty())
-            .map(|g| (g.components.clone(), g.channels, g.removed.clone()))
-            .collect();
-        removed.sort();
-        let outputs = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
-        runs.push((what, removed, outcome.plan.params_after, outputs));
+    for model in ["ijepa_tiny", "convnext_tiny_narrow"] {
+        let io = io(&format!("corpus/{model}"));
+        let inputs = read_tensors(&io, "inputs");
+        let unpruned = read_tensors(&io, "outputs");
+        let mut runs = Vec::new();
+        for dialect in DIALECTS {
+            let what = format!("{model}.{dialect} {options}");
+            let (pruned, outcome) = prune(&fixture(&format!("corpus/{model}.{dialect}.mlir")), options);
+            assert_removed_something(&what, &outcome);
+            let mut removed: Vec<(Vec<String>, usize, Vec<u32>)> = outcome
+                .report
+                .groups
+                .iter()
+                .filter(|g| !g.removed.is_empty())
+                .map(|g| (g.components.clone(), g.channels, g.removed.clone()))
+                .collect();
+            removed.sort();
+            let outputs = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+            runs.push((what, removed, outcome.plan.params_after, outputs));
+        }
+        let [(_, linalg_removed, linalg_params, linalg), (what, tosa_removed, tosa_params, tosa)] = runs.as_slice() else {
+            unreachable!()
+        };
+        assert_eq!(linalg_removed, tosa_removed, "{what}: the dialects prune different channels");
+        assert_eq!(linalg_params, tosa_params, "{what}: parameters left");
+        for (l, t) in linalg.iter().zip(tosa) {
+            assert_eq!(l.shape, t.shape);
+            let (diff, scale) = max_abs_diff(&l.data, &t.data);
+            assert!(diff <= 1e-5 * scale.max(1.0), "{what}: linalg and TOSA differ by {diff} at scale {scale}");
+        }
+        let moved = linalg.iter().zip(&unpruned).map(|(l, u)| max_abs_diff(&l.data, &u.data).0).fold(0.0f32, f32::max);
+        assert!(moved > 1e-3, "{model} {options}: pruning changed nothing");
     }
-    let [(_, linalg_removed, linalg_params, linalg), (what, tosa_removed, tosa_params, tosa)] = runs.as_slice() else {
-        unreachable!()
-    };
-    assert_eq!(linalg_removed, tosa_removed, "{what}: the dialects prune different channels");
-    assert_eq!(linalg_params, tosa_params, "{what}: parameters left");
-    for (l, t) in linalg.iter().zip(tosa) {
-        assert_eq!(l.shape, t.shape);
-        let (diff, scale) = max_abs_diff(&l.data, &t.data);
-        assert!(diff <= 1e-5 * scale.max(1.0), "{what}: linalg and TOSA differ by {diff}");
-    }
-    let moved = linalg.iter().zip(&unpruned).map(|(l, u)| max_abs_diff(&l.data, &u.data).0).fold(0.0f32, f32::max);
-    assert!(moved > 1e-3, "{options}: pruning changed nothing");
 }
 
 /// Slices of a pruned tensor rebuilt at the offsets of their kept channels

@@ -197,29 +197,77 @@ fn pool2d(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
 }
 
 /// `tosa.reduce_*` over `axis` (kept as a size-1 dim): frozen there, unless
-/// it is a `reduce_sum` that every use turns into a mean.
+/// it is a `reduce_sum` that every use turns into a mean, directly or after
+/// more `reduce_sum`s over other axes (GroupNorm's statistics sum a group's
+/// channels, then its pixels, then multiply by 1/count): the first sum of
+/// such a chain states the mean over every axis of the chain, the others
+/// only pass their other dims through.
 fn reduce(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
-    let axis = op.attribute("axis").and_then(|a| a.integer_value()).ok_or(FreezeReason::Dynamic)? as usize;
+    let axis = reduce_axis(op).ok_or(FreezeReason::Dynamic)?;
     let (input, result) = (op.operand(0), op.result(0));
-    let shape = super::shape(input).ok_or(FreezeReason::Dynamic)?;
-    let rank = shape.len();
-    let sizes = if op.name() == "tosa.reduce_sum" && axis < rank {
-        super::size_constants(result, shape[axis])
-    } else {
-        None
-    };
+    let rank = super::shape(input).ok_or(FreezeReason::Dynamic)?.len();
+    let start = chain_start(op);
+    let mean = (op.name() == "tosa.reduce_sum" && axis < rank).then(|| chained_mean(start)).flatten();
+    let in_mean = mean.as_ref().is_some_and(|(summed, _)| summed.contains(&DimRef::new(input, axis)));
     for d in 0..rank {
         if d == axis {
-            if let Some(sizes) = &sizes {
-                out.facts.push(Fact::Normalized { summed: vec![DimRef::new(input, d)], sizes: sizes.clone() });
-                continue;
+            match &mean {
+                Some((summed, sizes)) if in_mean && start == op => {
+                    out.facts.push(Fact::Normalized { summed: summed.clone(), sizes: sizes.clone() });
+                }
+                // A later sum of the chain: the first one states the mean.
+                Some(_) if in_mean => {}
+                _ => out.facts.push(Fact::Freeze(DimRef::new(input, d), FreezeReason::Reduced(op.name().into()))),
             }
-            out.facts.push(Fact::Freeze(DimRef::new(input, d), FreezeReason::Reduced(op.name().into())));
         } else {
             out.facts.push(Fact::Same(DimRef::new(input, d), DimRef::new(result, d)));
         }
     }
     Ok(())
+}
+
+fn reduce_axis(op: Op) -> Option<usize> {
+    op.attribute("axis").and_then(|a| a.integer_value()).map(|a| a as usize)
+}
+
+/// Sums of a chain at most (a tensor has as many axes).
+const MAX_CHAIN: usize = 8;
+
+/// The first `reduce_sum` of the chain `sum` is in: going back while the
+/// input is a `reduce_sum` whose only use is the sum after it.
+fn chain_start(sum: Op) -> Op {
+    let mut start = sum;
+    for _ in 0..MAX_CHAIN {
+        match start.operand(0).defining_op() {
+            Some(prev) if prev.name() == "tosa.reduce_sum" && prev.result(0).uses().len() == 1 => start = prev,
+            _ => break,
+        }
+    }
+    start
+}
+
+/// When the `reduce_sum` `first` and the sums its result goes through (each
+/// the only use of the one before, over another axis) make a mean: every
+/// summed dim, and the constants that divide by their count.
+fn chained_mean(first: Op) -> Option<(Vec<DimRef>, Vec<SizeConstant>)> {
+    let mut summed = Vec::new();
+    let mut count = 1i64;
+    let mut sum = first;
+    for _ in 0..MAX_CHAIN {
+        if sum.name() != "tosa.reduce_sum" {
+            return None;
+        }
+        let axis = reduce_axis(sum)?;
+        let shape = super::shape(sum.operand(0))?;
+        count = count.checked_mul(*shape.get(axis)?)?;
+        summed.push(DimRef::new(sum.operand(0), axis));
+        if let Some(sizes) = super::size_constants(sum.result(0), count) {
+            return Some((summed, sizes));
+        }
+        let [(next, 0)] = sum.result(0).uses()[..] else { return None };
+        sum = next;
+    }
+    None
 }
 
 /// `tosa.gather`: `values [N, K, C]` read at `indices [N, W]` gives
