@@ -54,9 +54,14 @@ CORPUS_MODELS = (
 # ResNeXt's) or has weights whose shape fits PyTorch's layout and TOSA's alike
 # (GoogLeNet's 3x3 filters of 3 input channels, 20 s each run), and the
 # Dreamers, whose TOSA weights torch-mlir leaves without a module path (the
-# report names them by their users'). The other linalg models pass in TOSA
-# too (README).
-TOSA_MODELS = ("resnet18_narrow", "resnext_narrow", "vit_tiny", "googlenet_narrow", "dreamer_gru", "dreamer_lstm")
+# report names them by their users'), and I-JEPA and ConvNeXt, whose TOSA
+# gathers (patches, positional embeddings, the pooled map) mcprune-opt
+# normalizes before pruning. The other linalg models pass in TOSA too
+# (README).
+TOSA_MODELS = (
+    "resnet18_narrow", "resnext_narrow", "vit_tiny", "googlenet_narrow", "dreamer_gru", "dreamer_lstm", "ijepa_tiny",
+    "convnext_tiny_narrow",
+)
 # Of an output's largest magnitude. IREE returns the floats; mlir-runner
 # prints six significant digits (5e-7 of each value); summation orders
 # differ (up to 3e-6 seen). Tight enough that GoogLeNet's compensation
