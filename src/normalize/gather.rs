@@ -30,6 +30,7 @@
 //! The old index chain, gather and reshapes are erased once unused.
 
 use super::fold::Folder;
+use crate::analysis::rules::{role, Role};
 use crate::error::{Error, Result};
 use crate::ir::{build, Op, Value};
 
@@ -56,7 +57,7 @@ pub struct Match {
 /// `gather` as a match, when it is a flat TOSA gather whose indices fold to
 /// one of the forms.
 pub fn matches(gather: Op, folder: &mut Folder) -> Option<Match> {
-    if gather.name() != "tosa.gather" || gather.num_operands() != 2 {
+    if gather.num_operands() != 2 || gather.num_results() != 1 {
         return None;
     }
     let (values, indices, result) = (gather.operand(0), gather.operand(1), gather.result(0));
@@ -68,12 +69,12 @@ pub fn matches(gather: Op, folder: &mut Folder) -> Option<Match> {
         return None;
     }
     let [(reshape, 0)] = result.uses()[..] else { return None };
-    if reshape.name() != "tosa.reshape" {
+    if role(reshape) != Some(Role::Reshape) {
         return None;
     }
     let target = reshape.result(0).ty().static_shape()?;
     let source = match values.defining_op() {
-        Some(def) if def.name() == "tosa.reshape" => def.operand(0),
+        Some(def) if role(def) == Some(Role::Reshape) => def.operand(0),
         _ => values,
     };
     source.ty().static_shape()?;

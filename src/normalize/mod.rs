@@ -50,16 +50,19 @@ pub fn needed(module: Op) -> bool {
     first_match(module).is_some()
 }
 
+/// The rewrites, by the name of the op each starts from.
+static PATTERNS: &[(&str, fn(Op, &mut fold::Folder) -> Option<gather::Match>)] = &[("tosa.gather", gather::matches)];
+
 fn first_match(module: Op) -> Option<gather::Match> {
-    let mut gathers = Vec::new();
+    let mut roots = Vec::new();
     module.walk(&mut |op| {
-        if op.name() == "tosa.gather" {
-            gathers.push(op);
+        if let Some(&(_, find)) = PATTERNS.iter().find(|(name, _)| *name == op.name()) {
+            roots.push((op, find));
         }
         !crate::analysis::rules::has_payload_regions(op)
     });
     let mut folder = fold::Folder::default();
-    gathers.into_iter().find_map(|op| gather::matches(op, &mut folder))
+    roots.into_iter().find_map(|(op, find)| find(op, &mut folder))
 }
 
 /// Erases `op` when nothing uses it, then the ops that only it used, and so
