@@ -569,98 +569,71 @@ fn group_norm_prunes_like_pytorch_slicing() {
     }
 }
 
-/// A TD-MPC2-shaped model (LayerNorm + Mish everywhere, SimNorm latent, Q
-/// ensemble) prunes to the ratio in both dialects, the same channels go in
-/// both, and the two pruned models compute the same function, which is not
-/// the unpruned one.
-#[test]
-fn tdmpc2_like_prunes_alike_in_both_dialects() {
-    let io = io("tdmpc2_like");
+/// Prunes fixture `model` (a name without its dialect) with `options` in
+/// both dialects: each reaches the ratio or says why not, both lose the
+/// same channels and keep as many parameters, and they compute the same
+/// function on the fixture's inputs, which is not the unpruned one.
+fn assert_prunes_alike_in_both_dialects(model: &str, options: &str) {
+    let io = io(model);
     let inputs = read_tensors(&io, "inputs");
     let unpruned = read_tensors(&io, "outputs");
-    for options in ["ratio=0.4", "ratio=0.3 scope=local grouping=vanilla interfaces=prune"] {
-        let mut runs = Vec::new();
-        for dialect in DIALECTS {
-            let what = format!("tdmpc2_like.{dialect} {options}");
-            let (pruned, outcome) = prune(&fixture(&format!("tdmpc2_like.{dialect}.mlir")), options);
-            let target: f64 = options.split(' ').next().and_then(|r| r.strip_prefix("ratio=")).unwrap().parse().unwrap();
-            let reached = outcome.plan.ratio_reached();
-            assert!(
-                (reached - target).abs() <= 0.01 || !outcome.report.summary.notes.is_empty(),
-                "{what}: removed {reached:.4} without a note"
-            );
-            let removed: Vec<(Vec<String>, usize, Vec<u32>)> = outcome
-                .report
-                .groups
-                .iter()
-                .filter(|g| !g.removed.is_empty())
-                .map(|g| (g.components.clone(), g.channels, g.removed.clone()))
-                .collect();
-            let outputs = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
-            runs.push((what, removed, outputs));
-        }
-        let [(_, linalg_removed, linalg), (what, tosa_removed, tosa)] = runs.as_slice() else { unreachable!() };
-        let mut a = linalg_removed.clone();
-        let mut b = tosa_removed.clone();
-        a.sort();
-        b.sort();
-        assert_eq!(a, b, "{what}: the dialects prune different channels");
-        for (l, t) in linalg.iter().zip(tosa) {
-            assert_eq!(l.shape, t.shape);
-            let (diff, scale) = max_abs_diff(&l.data, &t.data);
-            assert!(diff <= 1e-5 * scale.max(1.0), "{what}: linalg and TOSA differ by {diff}");
-        }
-        let moved = linalg.iter().zip(&unpruned).map(|(l, u)| max_abs_diff(&l.data, &u.data).0).fold(0.0f32, f32::max);
-        assert!(moved > 1e-3, "{options}: pruning changed nothing");
+    let target: f64 = options.split(' ').find_map(|o| o.strip_prefix("ratio=")).expect("ratio").parse().expect("ratio");
+    let mut runs = Vec::new();
+    for dialect in DIALECTS {
+        let what = format!("{model}.{dialect} {options}");
+        let (pruned, outcome) = prune(&fixture(&format!("{model}.{dialect}.mlir")), options);
+        assert_removed_something(&what, &outcome);
+        let reached = outcome.plan.ratio_reached();
+        assert!(
+            (reached - target).abs() <= 0.01 || !outcome.report.summary.notes.is_empty(),
+            "{what}: removed {reached:.4} without a note"
+        );
+        let mut removed: Vec<(Vec<String>, usize, Vec<u32>)> = outcome
+            .report
+            .groups
+            .iter()
+            .filter(|g| !g.removed.is_empty())
+            .map(|g| (g.components.clone(), g.channels, g.removed.clone()))
+            .collect();
+        removed.sort();
+        let outputs = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
+        runs.push((what, removed, outcome.plan.params_after, outputs));
     }
+    let [(_, linalg_removed, linalg_params, linalg), (what, tosa_removed, tosa_params, tosa)] = runs.as_slice() else {
+        unreachable!()
+    };
+    assert_eq!(linalg_removed, tosa_removed, "{what}: the dialects prune different channels");
+    assert_eq!(linalg_params, tosa_params, "{what}: parameters left");
+    for (l, t) in linalg.iter().zip(tosa) {
+        assert_eq!(l.shape, t.shape);
+        let (diff, scale) = max_abs_diff(&l.data, &t.data);
+        assert!(diff <= 1e-5 * scale.max(1.0), "{what}: linalg and TOSA differ by {diff} at scale {scale}");
+    }
+    let moved = linalg.iter().zip(&unpruned).map(|(l, u)| max_abs_diff(&l.data, &u.data).0).fold(0.0f32, f32::max);
+    assert!(moved > 1e-3, "{model} {options}: pruning changed nothing");
 }
 
-
+/// A TD-MPC2-shaped model (LayerNorm + Mish everywhere, SimNorm latent, Q
+/// ensemble) prunes alike in both dialects.
+#[test]
+fn tdmpc2_like_prunes_alike_in_both_dialects() {
+    for options in ["ratio=0.4", "ratio=0.3 scope=local grouping=vanilla interfaces=prune"] {
+        assert_prunes_alike_in_both_dialects("tdmpc2_like", options);
+    }
+}
 
 /// I-JEPA (LayerNorm, attention, token gathers) and ConvNeXt (channels-last
 /// LayerNorm, layer scale, an adaptive pool of a 1x1 map): their TOSA
 /// exports read patches, positional embeddings and the pooled map through
 /// flat gathers, which the normalization turns into gathers of rows and a
-/// reshape, so both dialects have the same groups. Pruned alike, they lose
-/// the same channels and compute the same function, which is not the
-/// unpruned one. (Masking cannot stand in for pruning here: a zeroed
-/// channel still counts in LayerNorm's mean; `test_apply_corpus.py` checks
-/// the linalg form against PyTorch with the same channels sliced out.)
+/// reshape, so both dialects have the same groups, and they prune alike.
+/// (Masking cannot stand in for pruning here: a zeroed channel still counts
+/// in LayerNorm's mean; `test_apply_corpus.py` checks both dialects against
+/// PyTorch with the same channels sliced out.)
 #[test]
 fn gathered_models_prune_alike_in_both_dialects() {
-    let options = "ratio=0.4 grouping=vanilla interfaces=prune";
-    for model in ["ijepa_tiny", "convnext_tiny_narrow"] {
-        let io = io(&format!("corpus/{model}"));
-        let inputs = read_tensors(&io, "inputs");
-        let unpruned = read_tensors(&io, "outputs");
-        let mut runs = Vec::new();
-        for dialect in DIALECTS {
-            let what = format!("{model}.{dialect} {options}");
-            let (pruned, outcome) = prune(&fixture(&format!("corpus/{model}.{dialect}.mlir")), options);
-            assert_removed_something(&what, &outcome);
-            let mut removed: Vec<(Vec<String>, usize, Vec<u32>)> = outcome
-                .report
-                .groups
-                .iter()
-                .filter(|g| !g.removed.is_empty())
-                .map(|g| (g.components.clone(), g.channels, g.removed.clone()))
-                .collect();
-            removed.sort();
-            let outputs = run(pruned.module.op(), &inputs).unwrap_or_else(|e| panic!("{what}: {e}"));
-            runs.push((what, removed, outcome.plan.params_after, outputs));
-        }
-        let [(_, linalg_removed, linalg_params, linalg), (what, tosa_removed, tosa_params, tosa)] = runs.as_slice() else {
-            unreachable!()
-        };
-        assert_eq!(linalg_removed, tosa_removed, "{what}: the dialects prune different channels");
-        assert_eq!(linalg_params, tosa_params, "{what}: parameters left");
-        for (l, t) in linalg.iter().zip(tosa) {
-            assert_eq!(l.shape, t.shape);
-            let (diff, scale) = max_abs_diff(&l.data, &t.data);
-            assert!(diff <= 1e-5 * scale.max(1.0), "{what}: linalg and TOSA differ by {diff} at scale {scale}");
-        }
-        let moved = linalg.iter().zip(&unpruned).map(|(l, u)| max_abs_diff(&l.data, &u.data).0).fold(0.0f32, f32::max);
-        assert!(moved > 1e-3, "{model} {options}: pruning changed nothing");
+    for model in ["corpus/ijepa_tiny", "corpus/convnext_tiny_narrow"] {
+        assert_prunes_alike_in_both_dialects(model, "ratio=0.4 grouping=vanilla interfaces=prune");
     }
 }
 
