@@ -206,18 +206,16 @@ fn reduce(op: Op, out: &mut OpFacts) -> Result<(), FreezeReason> {
     let axis = reduce_axis(op).ok_or(FreezeReason::Dynamic)?;
     let (input, result) = (op.operand(0), op.result(0));
     let rank = super::shape(input).ok_or(FreezeReason::Dynamic)?.len();
-    let start = chain_start(op);
-    let mean = (op.name() == "tosa.reduce_sum" && axis < rank).then(|| chained_mean(start)).flatten();
-    let in_mean = mean.as_ref().is_some_and(|(summed, _)| summed.contains(&DimRef::new(input, axis)));
+    let mean = if op.name() == "tosa.reduce_sum" && axis < rank { mean_of(op) } else { None };
     for d in 0..rank {
         if d == axis {
             match &mean {
-                Some((summed, sizes)) if in_mean && start == op => {
+                Some((start, summed, sizes)) if *start == op => {
                     out.facts.push(Fact::Normalized { summed: summed.clone(), sizes: sizes.clone() });
                 }
                 // A later sum of the chain: the first one states the mean.
-                Some(_) if in_mean => {}
-                _ => out.facts.push(Fact::Freeze(DimRef::new(input, d), FreezeReason::Reduced(op.name().into()))),
+                Some(_) => {}
+                None => out.facts.push(Fact::Freeze(DimRef::new(input, d), FreezeReason::Reduced(op.name().into()))),
             }
         } else {
             out.facts.push(Fact::Same(DimRef::new(input, d), DimRef::new(result, d)));
@@ -244,6 +242,19 @@ fn chain_start(sum: Op) -> Op {
         }
     }
     start
+}
+
+/// The mean the `reduce_sum` `sum` is part of: the chain's first sum, every
+/// summed dim and the size constants. The chain from the first sum of its
+/// chain when that makes a mean; otherwise from `sum` itself (a sum over
+/// tokens, then a mean of it over channels: only the second is a mean).
+fn mean_of(sum: Op) -> Option<(Op, Vec<DimRef>, Vec<SizeConstant>)> {
+    let own = DimRef::new(sum.operand(0), reduce_axis(sum)?);
+    let start = chain_start(sum);
+    [start, sum].into_iter().find_map(|first| {
+        let (summed, sizes) = chained_mean(first)?;
+        summed.contains(&own).then_some((first, summed, sizes))
+    })
 }
 
 /// When the `reduce_sum` `first` and the sums its result goes through (each
