@@ -125,6 +125,14 @@ fn read_at(at: &[i64], shape: &[i64], wrap: bool) -> Option<usize> {
     Some(flat as usize)
 }
 
+/// The tensor of `shape` whose element at each multi-index `at` is
+/// `element(at)`, or `None` when an element is.
+fn tabulate(shape: Vec<i64>, mut element: impl FnMut(&[i64]) -> Option<i64>) -> Option<IntTensor> {
+    let n: i64 = shape.iter().product();
+    let data = (0..n).map(|i| element(&unflatten(i, &shape))).collect::<Option<_>>()?;
+    Some(IntTensor { shape, data })
+}
+
 /// Sign-extends the low `width` bits of `x`.
 fn wrap(x: i64, width: u32) -> i64 {
     if width >= 64 || width == 0 {
@@ -167,22 +175,22 @@ fn tile(f: &mut Folder, op: Op) -> Option<IntTensor> {
     if shape.len() != t.shape.len() || shape.iter().zip(&t.shape).any(|(&n, &m)| m == 0 || n % m != 0) {
         return None;
     }
-    let n: i64 = shape.iter().product();
-    let data = (0..n).map(|i| read_at(&unflatten(i, &shape), &t.shape, true).map(|k| t.data[k])).collect::<Option<_>>()?;
-    Some(IntTensor { shape, data })
+    tabulate(shape, |at| read_at(at, &t.shape, true).map(|k| t.data[k]))
+}
+
+fn axis(op: Op) -> Option<usize> {
+    usize::try_from(op.attribute("axis")?.integer_value()?).ok()
 }
 
 fn concat(f: &mut Folder, op: Op) -> Option<IntTensor> {
-    let axis = op.attribute("axis")?.integer_value()? as usize;
+    let axis = axis(op)?;
     let shape = result_shape(op)?;
     let parts: Vec<IntTensor> = (0..op.num_operands()).map(|i| f.operand(op, i)).collect::<Option<_>>()?;
     if axis >= shape.len() || parts.iter().any(|p| p.shape.len() != shape.len()) {
         return None;
     }
-    let n: i64 = shape.iter().product();
-    let mut data = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let mut at = unflatten(i, &shape);
+    tabulate(shape, |at| {
+        let mut at = at.to_vec();
         let mut k = at[axis];
         let part = parts.iter().find(|p| {
             if k < p.shape[axis] {
@@ -193,9 +201,8 @@ fn concat(f: &mut Folder, op: Op) -> Option<IntTensor> {
             }
         })?;
         at[axis] = k;
-        data.push(part.data[read_at(&at, &part.shape, false)?]);
-    }
-    Some(IntTensor { shape, data })
+        Some(part.data[read_at(&at, &part.shape, false)?])
+    })
 }
 
 fn transpose(f: &mut Folder, op: Op) -> Option<IntTensor> {
@@ -206,37 +213,27 @@ fn transpose(f: &mut Folder, op: Op) -> Option<IntTensor> {
     if perms.len() != rank || t.shape.len() != rank || perms.iter().any(|&p| p < 0 || p as usize >= rank) {
         return None;
     }
-    let n: i64 = shape.iter().product();
     let st = strides(&t.shape);
-    let data = (0..n)
-        .map(|i| {
-            let at = unflatten(i, &shape);
-            let flat: i64 = perms.iter().enumerate().map(|(d, &p)| at[d] * st[p as usize]).sum();
-            t.data[flat as usize]
-        })
-        .collect();
-    Some(IntTensor { shape, data })
+    tabulate(shape, |at| {
+        let flat: i64 = perms.iter().enumerate().map(|(d, &p)| at[d] * st[p as usize]).sum();
+        Some(t.data[flat as usize])
+    })
 }
 
 fn reduce_sum(f: &mut Folder, op: Op) -> Option<IntTensor> {
-    let axis = op.attribute("axis")?.integer_value()? as usize;
+    let axis = axis(op)?;
     let t = f.operand(op, 0)?;
     let shape = result_shape(op)?;
     let width = op.result(0).ty().element_type()?.integer_width()?;
     if axis >= t.shape.len() || shape.len() != t.shape.len() {
         return None;
     }
-    let n: i64 = shape.iter().product();
     let st = strides(&t.shape);
-    let data = (0..n)
-        .map(|i| {
-            let at = unflatten(i, &shape);
-            let base: i64 = at.iter().zip(&st).map(|(a, s)| a * s).sum();
-            let sum = (0..t.shape[axis]).try_fold(0i64, |acc, k| acc.checked_add(t.data[(base + k * st[axis]) as usize]))?;
-            Some(wrap(sum, width))
-        })
-        .collect::<Option<_>>()?;
-    Some(IntTensor { shape, data })
+    tabulate(shape, |at| {
+        let base: i64 = at.iter().zip(&st).map(|(a, s)| a * s).sum();
+        let sum = (0..t.shape[axis]).try_fold(0i64, |acc, k| acc.checked_add(t.data[(base + k * st[axis]) as usize]))?;
+        Some(wrap(sum, width))
+    })
 }
 
 /// An element-wise op of `arity` operands with size-1 broadcasting.
@@ -247,17 +244,13 @@ fn elementwise(f: &mut Folder, op: Op, arity: usize, compute: impl Fn(&[i64]) ->
     if args.iter().any(|a| a.shape.len() != shape.len()) {
         return None;
     }
-    let n: i64 = shape.iter().product();
     let mut xs = vec![0i64; arity];
-    let mut data = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let at = unflatten(i, &shape);
+    tabulate(shape, |at| {
         for (x, a) in xs.iter_mut().zip(&args) {
-            *x = a.data[read_at(&at, &a.shape, false)?];
+            *x = a.data[read_at(at, &a.shape, false)?];
         }
-        data.push(wrap(compute(&xs)?, width));
-    }
-    Some(IntTensor { shape, data })
+        Some(wrap(compute(&xs)?, width))
+    })
 }
 
 fn binary(f: &mut Folder, op: Op, compute: fn(i64, i64) -> Option<i64>) -> Option<IntTensor> {
